@@ -1,0 +1,3 @@
+//! Exporters: where a destination's records are delivered.
+
+pub mod file;

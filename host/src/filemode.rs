@@ -1,0 +1,178 @@
+//! File mode (`sluice process`, and `sluice run` with file receivers): OTLP files in, the
+//! plugin chain, OTLP JSON lines out — to one `--output`, or to each destination's own file.
+
+use crate::app::App;
+use crate::config::{DestinationKind, ReceiverConfig};
+use crate::export::file::JsonLinesSink;
+use crate::otlp::{Payload, json, protobuf};
+use crate::pipeline::{ChainOutcome, workers};
+use crate::router;
+use sluice_plugin_sdk::Signal;
+use std::io::BufRead;
+use std::path::Path;
+
+/// Where one input came from, for error messages.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The file name, or `<stdin>`.
+    pub file: String,
+    /// 1-based line (JSON lines) or message index (protobuf).
+    pub line: usize,
+}
+
+/// How to read an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// Decide by extension: `.pb`, `.binpb`, `.protobuf` are protobuf, anything else JSON lines.
+    Auto,
+    /// OTLP JSON lines.
+    JsonLines,
+    /// OTLP protobuf, of the given signal.
+    Protobuf,
+}
+
+/// What a run did, for the summary line and the exit code.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Input batches read.
+    pub batches: usize,
+    /// Records written to at least one destination.
+    pub records_out: usize,
+    /// Records dropped by plugins.
+    pub dropped_by_plugins: usize,
+    /// Records no destination may receive (dropped, never sent).
+    pub unroutable: usize,
+    /// Records in batches quarantined by a `fail_closed` plugin.
+    pub quarantined: usize,
+    /// Records in batches dropped by a failing `drop` plugin.
+    pub dropped_on_failure: usize,
+    /// Input lines or messages that could not be decoded.
+    pub malformed: usize,
+    /// Write errors (destination files, quarantine).
+    pub write_errors: usize,
+}
+
+impl Summary {
+    /// Whether anything failed (what the exit code reports).
+    pub fn failed(&self) -> bool {
+        self.malformed + self.quarantined + self.dropped_on_failure + self.write_errors > 0
+    }
+}
+
+/// Reads `path` (`-` is stdin) as a stream of payloads, each tagged with its origin.
+pub fn read_input(
+    path: &str,
+    format: InputFormat,
+    signal: Option<Signal>,
+) -> Result<Box<dyn Iterator<Item = (Origin, Result<Payload, String>)> + Send>, String> {
+    let file = if path == "-" { "<stdin>".to_string() } else { path.to_string() };
+    let is_proto = match format {
+        InputFormat::Protobuf => true,
+        InputFormat::JsonLines => false,
+        InputFormat::Auto => matches!(Path::new(path).extension().and_then(|e| e.to_str()), Some("pb" | "binpb" | "protobuf")),
+    };
+    let reader: Box<dyn BufRead + Send> = if path == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(|e| format!("{file}: cannot open: {e}"))?))
+    };
+    if is_proto {
+        let signal = signal.ok_or_else(|| format!("{file}: protobuf input does not say its signal; pass --signal traces|logs|metrics"))?;
+        let mut bytes = Vec::new();
+        let mut reader = reader;
+        reader.read_to_end(&mut bytes).map_err(|e| format!("{file}: cannot read: {e}"))?;
+        let items: Vec<_> = match protobuf::decode_file(&bytes, signal) {
+            Ok(payloads) => payloads.into_iter().enumerate().map(|(i, p)| (Origin { file: file.clone(), line: i + 1 }, Ok(p))).collect(),
+            Err(e) => vec![(Origin { file: file.clone(), line: 1 }, Err(e.to_string()))],
+        };
+        return Ok(Box::new(items.into_iter()));
+    }
+    let lines = reader.lines().enumerate().filter_map(move |(i, line)| {
+        let origin = Origin { file: file.clone(), line: i + 1 };
+        match line {
+            Ok(l) if l.trim().is_empty() => None,
+            Ok(l) => Some(match json::decode_line(&l) {
+                Ok(payloads) => payloads.into_iter().map(|p| (origin.clone(), Ok(p))).collect::<Vec<_>>(),
+                Err(e) => vec![(origin, Err(e.to_string()))],
+            }),
+            Err(e) => Some(vec![(origin, Err(format!("cannot read: {e}")))]),
+        }
+    });
+    Ok(Box::new(lines.flatten()))
+}
+
+/// Runs inputs through the app's chain. With `output`, every record some destination would
+/// receive is written there once, in input order; without it, each destination gets its own.
+pub fn run(app: &App, inputs: Vec<Box<dyn Iterator<Item = (Origin, Result<Payload, String>)> + Send>>, output: Option<&str>) -> Result<Summary, String> {
+    let mut summary = Summary::default();
+    let mut out = output.map(JsonLinesSink::new);
+    let mut sinks: Vec<Option<JsonLinesSink>> = app
+        .config
+        .destinations
+        .iter()
+        .map(|d| match d.kind {
+            DestinationKind::File => d.path.clone().map(JsonLinesSink::new),
+            DestinationKind::Discard => None,
+        })
+        .collect();
+    let n_dest = app.destinations.list().len();
+    let stream = inputs.into_iter().flatten();
+    workers::run_ordered(app.workers, &app.plugins, &app.destinations, stream, |origin, result| {
+        summary.batches += 1;
+        match result {
+            Err(e) => {
+                summary.malformed += 1;
+                tracing::error!(file = %origin.file, line = origin.line, "skipping malformed input: {e}");
+            }
+            Ok(ChainOutcome::Quarantined { plugin, failure, payload, rows }) => {
+                summary.quarantined += rows;
+                match app.quarantine.put(&plugin, &failure, &payload, rows) {
+                    Ok(path) => tracing::warn!(plugin = %plugin, records = rows, file = %path.display(), "batch quarantined"),
+                    Err(e) => {
+                        summary.write_errors += 1;
+                        tracing::error!(plugin = %plugin, records = rows, dir = %app.quarantine.dir().display(), "cannot write quarantine: {e}");
+                    }
+                }
+            }
+            Ok(ChainOutcome::Dropped { rows, .. }) => summary.dropped_on_failure += rows,
+            Ok(ChainOutcome::Processed(p)) => {
+                summary.dropped_by_plugins += p.dropped;
+                let routed = p.masks.iter().filter(|m| **m != 0).count();
+                summary.unroutable += p.masks.len() - routed;
+                summary.records_out += routed;
+                let written = match &mut out {
+                    Some(sink) => {
+                        let payload = router::union(p.payload, &p.masks);
+                        if payload.is_empty() { Ok(()) } else { sink.write(&payload) }
+                    }
+                    None => router::split(p.payload, &p.masks, n_dest)
+                        .into_iter()
+                        .try_for_each(|(d, payload)| sinks[d].as_mut().map_or(Ok(()), |s| s.write(&payload))),
+                };
+                if let Err(e) = written {
+                    summary.write_errors += 1;
+                    tracing::error!(file = %origin.file, line = origin.line, "cannot write output: {e}");
+                }
+            }
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    for sink in out.iter_mut().chain(sinks.iter_mut().flatten()) {
+        if let Err(e) = sink.flush() {
+            summary.write_errors += 1;
+            tracing::error!(target_file = sink.target(), "cannot flush output: {e}");
+        }
+    }
+    Ok(summary)
+}
+
+/// The inputs of `sluice run`'s file receivers.
+pub fn receiver_inputs(app: &App) -> Result<Vec<Box<dyn Iterator<Item = (Origin, Result<Payload, String>)> + Send>>, String> {
+    app.config
+        .receivers
+        .iter()
+        .map(|r| match r {
+            ReceiverConfig::File { path } => read_input(path, InputFormat::Auto, None),
+        })
+        .collect()
+}

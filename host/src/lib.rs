@@ -1,0 +1,24 @@
+//! sluice: a telemetry processor for LLM systems. It receives OpenTelemetry records, streams
+//! them through a chain of WebAssembly component plugins, and exports them per destination.
+//!
+//! Module map, in data-path order:
+//! - [`config`]: the TOML config, `${ENV}` interpolation, validation with field paths.
+//! - [`otlp`]: the OTLP payload type and the file formats (JSON lines, protobuf).
+//! - [`filemode`]: `sluice process` and file receivers: files in, files out.
+//! - [`pipeline`]: the batch view plugins see, the plugin chain and its failure policies,
+//!   and the worker pool.
+//! - [`plugin`]: the wasmtime runtime (engine, compile cache, sandbox, instances).
+//! - [`router`]: destinations, per-record routes, splitting a batch per destination.
+//! - [`export`]: destination writers.
+//! - [`quarantine`]: where `fail_closed` plugins put the batches they failed on.
+//! - [`app`]: building all of the above from a config.
+
+pub mod app;
+pub mod config;
+pub mod export;
+pub mod filemode;
+pub mod otlp;
+pub mod pipeline;
+pub mod plugin;
+pub mod quarantine;
+pub mod router;

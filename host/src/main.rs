@@ -1,0 +1,152 @@
+//! The `sluice` command line.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use sluice::app::App;
+use sluice::config::{self, Config};
+use sluice::filemode::{self, InputFormat};
+use sluice_plugin_sdk::Signal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// sluice: OpenTelemetry for LLM systems, through a chain of WebAssembly plugins.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the pipeline on its receivers (the embedded default config reads stdin).
+    Run {
+        /// Config file; the embedded default when absent.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Process OTLP files through the plugin chain, with no server.
+    Process {
+        /// Config file; the embedded default when absent.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Input file(s); `-` is stdin.
+        #[arg(long, short, default_value = "-")]
+        input: Vec<String>,
+        /// Write every exported record here once, in input order (`-` is stdout), instead of
+        /// to the config's destinations.
+        #[arg(long, short)]
+        output: Option<String>,
+        /// Input format.
+        #[arg(long, value_enum, default_value_t = Format::Auto)]
+        format: Format,
+        /// The signal of protobuf input (protobuf does not say).
+        #[arg(long, value_enum)]
+        signal: Option<SignalArg>,
+    },
+    /// Check a config file and list every problem in it.
+    Validate {
+        /// Config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Also load every plugin (compile, check the contract, run `init` with its config).
+        #[arg(long)]
+        plugins: bool,
+    },
+    /// Print the embedded default config.
+    DefaultConfig,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Auto,
+    Json,
+    Protobuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SignalArg {
+    Traces,
+    Logs,
+    Metrics,
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    Ok(match path {
+        Some(p) => config::load_file(p)?,
+        None => config::load_str(config::DEFAULT_CONFIG, "<embedded default config>", Path::new("."))?,
+    })
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::DefaultConfig => {
+            print!("{}", config::DEFAULT_CONFIG);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { config, plugins } => {
+            let cfg = load_config(Some(&config))?;
+            if plugins {
+                App::build(cfg).context("loading plugins")?;
+            }
+            eprintln!("{}: ok", config.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { config } => {
+            let app = App::build(load_config(config.as_deref())?)?;
+            if app.config.receivers.is_empty() {
+                bail!("the config has no receivers: nothing to run");
+            }
+            let inputs = filemode::receiver_inputs(&app).map_err(anyhow::Error::msg)?;
+            finish(filemode::run(&app, inputs, None).map_err(anyhow::Error::msg)?)
+        }
+        Command::Process { config, input, output, format, signal } => {
+            let app = App::build(load_config(config.as_deref())?)?;
+            let format = match format {
+                Format::Auto => InputFormat::Auto,
+                Format::Json => InputFormat::JsonLines,
+                Format::Protobuf => InputFormat::Protobuf,
+            };
+            let signal = signal.map(|s| match s {
+                SignalArg::Traces => Signal::Span,
+                SignalArg::Logs => Signal::Log,
+                SignalArg::Metrics => Signal::MetricPoint,
+            });
+            let inputs = input
+                .iter()
+                .map(|path| filemode::read_input(path, format, signal))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?;
+            finish(filemode::run(&app, inputs, output.as_deref()).map_err(anyhow::Error::msg)?)
+        }
+    }
+}
+
+fn finish(s: filemode::Summary) -> Result<ExitCode> {
+    tracing::info!(
+        batches = s.batches,
+        records_out = s.records_out,
+        dropped_by_plugins = s.dropped_by_plugins,
+        unroutable = s.unroutable,
+        quarantined = s.quarantined,
+        dropped_on_failure = s.dropped_on_failure,
+        malformed = s.malformed,
+        write_errors = s.write_errors,
+        "done"
+    );
+    Ok(if s.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,88 @@
+//! One worker's chain of plugin instances, and what each failure policy does to a batch.
+
+use super::batch::{BatchState, Processed};
+use crate::config::FailurePolicy;
+use crate::otlp::{Payload, signal_name};
+use crate::plugin::{CallFailure, LoadError, LoadedPlugin, PluginInstance};
+use std::sync::Arc;
+
+/// What became of a batch.
+#[derive(Debug)]
+pub enum ChainOutcome {
+    /// Every stage passed (or failed open): route and export it.
+    Processed(Processed),
+    /// A `fail_closed` stage failed: export nothing; quarantine the batch as that stage
+    /// received it.
+    Quarantined {
+        /// The failing stage.
+        plugin: String,
+        /// How it failed.
+        failure: CallFailure,
+        /// The batch as the stage received it.
+        payload: Payload,
+        /// Its row count.
+        rows: usize,
+    },
+    /// A `drop` stage failed: the batch is dropped and counted.
+    Dropped {
+        /// The failing stage.
+        plugin: String,
+        /// How it failed.
+        failure: CallFailure,
+        /// Rows dropped.
+        rows: usize,
+    },
+}
+
+/// The plugin instances of one worker, in chain order.
+pub struct Chain {
+    stages: Vec<PluginInstance>,
+}
+
+impl Chain {
+    /// One fresh instance of every plugin.
+    pub fn new(plugins: &[Arc<LoadedPlugin>]) -> Result<Self, LoadError> {
+        Ok(Chain { stages: plugins.iter().map(|p| p.instantiate()).collect::<Result<_, _>>()? })
+    }
+
+    /// Runs a batch through every stage that wants its signal.
+    pub fn run(&mut self, mut batch: BatchState) -> ChainOutcome {
+        let signal = batch.payload().signal();
+        for stage in &mut self.stages {
+            let plugin = stage.plugin().clone();
+            if !plugin.info.signals.contains(&signal) || batch.row_count() == 0 {
+                continue;
+            }
+            let (back, result) = stage.process(batch);
+            batch = back;
+            let Err(failure) = result else { continue };
+            let rows = batch.row_count();
+            // Never the records themselves: which plugin, which policy, how many records.
+            tracing::warn!(
+                plugin = %plugin.name,
+                policy = plugin.policy.as_str(),
+                failure = failure.kind(),
+                signal = signal_name(signal),
+                records = rows,
+                "plugin failed on a batch: {}",
+                truncate(&failure.to_string(), 300),
+            );
+            match plugin.policy {
+                FailurePolicy::FailOpen => continue,
+                FailurePolicy::Drop => return ChainOutcome::Dropped { plugin: plugin.name.clone(), failure, rows },
+                FailurePolicy::FailClosed => {
+                    let payload = batch.finish().payload;
+                    return ChainOutcome::Quarantined { plugin: plugin.name.clone(), failure, payload, rows };
+                }
+            }
+        }
+        ChainOutcome::Processed(batch.finish())
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -1,0 +1,160 @@
+//! One attribute across a batch: reading it as typed lanes, and writing lanes back.
+
+use super::rows::{self, RowLoc};
+use crate::otlp::Payload;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use sluice_plugin_sdk::{Column, Key, PackedStrings, Scope, ValueKind};
+
+/// Lanes are allocated on the first value of their kind and padded to one entry per row, so
+/// a column of one type carries no empty lanes across the boundary.
+#[derive(Default)]
+struct Lanes {
+    strings: Option<PackedStrings>,
+    ints: Vec<i64>,
+    doubles: Vec<f64>,
+    bools: Vec<bool>,
+}
+
+impl Lanes {
+    fn push_str(&mut self, row: usize, s: &str, total_bytes_hint: usize) {
+        let strings = self.strings.get_or_insert_with(|| {
+            let mut p = PackedStrings { bytes: Vec::with_capacity(total_bytes_hint), offsets: Vec::new() };
+            p.offsets.resize(row + 1, 0);
+            p
+        });
+        pad_offsets(strings, row);
+        strings.bytes.extend_from_slice(s.as_bytes());
+        strings.offsets.push(strings.bytes.len() as u32);
+    }
+}
+
+fn pad_offsets(p: &mut PackedStrings, row: usize) {
+    let end = *p.offsets.last().unwrap_or(&0);
+    p.offsets.resize(row + 1, end);
+}
+
+fn pad<T: Copy + Default>(lane: &mut Vec<T>, row: usize) {
+    lane.resize(row, T::default());
+}
+
+fn find<'a>(attrs: &'a [KeyValue], name: &str) -> Option<&'a Value> {
+    attrs.iter().find(|kv| kv.key == name).and_then(|kv| kv.value.as_ref()).and_then(|v| v.value.as_ref())
+}
+
+/// Reads attribute `key` of every row.
+pub fn read(payload: &Payload, rows: &[RowLoc], key: &Key) -> Column {
+    let n = rows.len();
+    let mut kinds = Vec::with_capacity(n);
+    let mut lanes = Lanes::default();
+    // Resource and scope attributes are shared: look each one up once per run of rows.
+    let mut last: Option<(u32, u32, Option<&Value>)> = None;
+    for (row, loc) in rows.iter().enumerate() {
+        let value = match key.scope {
+            Scope::Record => find(rows::attrs(payload, *loc, Scope::Record), &key.name),
+            shared => {
+                let scope_idx = if shared == Scope::Resource { 0 } else { loc.scope };
+                match last {
+                    Some((r, s, v)) if r == loc.resource && s == scope_idx => v,
+                    _ => {
+                        let v = find(rows::attrs(payload, *loc, shared), &key.name);
+                        last = Some((loc.resource, scope_idx, v));
+                        v
+                    }
+                }
+            }
+        };
+        let kind = match value {
+            None => ValueKind::Absent,
+            Some(Value::StringValue(s)) => {
+                lanes.push_str(row, s, s.len() * n);
+                ValueKind::Str
+            }
+            Some(Value::IntValue(i)) => {
+                pad(&mut lanes.ints, row);
+                lanes.ints.push(*i);
+                ValueKind::Int
+            }
+            Some(Value::DoubleValue(d)) => {
+                pad(&mut lanes.doubles, row);
+                lanes.doubles.push(*d);
+                ValueKind::Double
+            }
+            Some(Value::BoolValue(b)) => {
+                pad(&mut lanes.bools, row);
+                lanes.bools.push(*b);
+                ValueKind::Boolean
+            }
+            Some(_) => ValueKind::Other,
+        };
+        kinds.push(kind);
+    }
+    let mut strings = lanes.strings.unwrap_or_default();
+    if !strings.offsets.is_empty() {
+        pad_offsets(&mut strings, n);
+    }
+    if !lanes.ints.is_empty() {
+        lanes.ints.resize(n, 0);
+    }
+    if !lanes.doubles.is_empty() {
+        lanes.doubles.resize(n, 0.0);
+    }
+    if !lanes.bools.is_empty() {
+        lanes.bools.resize(n, false);
+    }
+    Column { kinds, strings, ints: lanes.ints, doubles: lanes.doubles, bools: lanes.bools }
+}
+
+/// Checks that a column to write fits a batch of `n` rows; the message names the lane.
+pub fn check_shape(values: &Column, n: usize) -> Result<(), String> {
+    if values.kinds.len() != n {
+        return Err(format!("set-column: `kinds` has {} entries for {n} rows", values.kinds.len()));
+    }
+    let lane = |name: &str, len: usize, kind: ValueKind| {
+        let needed = values.kinds.contains(&kind);
+        if (len != 0 || needed) && len != n {
+            Err(format!("set-column: lane `{name}` has {len} entries for {n} rows"))
+        } else {
+            Ok(())
+        }
+    };
+    lane("strings", values.strings.len(), ValueKind::Str)?;
+    lane("ints", values.ints.len(), ValueKind::Int)?;
+    lane("doubles", values.doubles.len(), ValueKind::Double)?;
+    lane("bools", values.bools.len(), ValueKind::Boolean)?;
+    values.strings.validate().map_err(|e| format!("set-column: {e}"))
+}
+
+/// Writes a column (already shape-checked) into the rows: rows of kind `absent` or `other`
+/// are left alone; on shared resource/scope attributes the last row wins.
+pub fn write(payload: &mut Payload, rows: &[RowLoc], key: &Key, values: &Column) {
+    for (row, loc) in rows.iter().enumerate() {
+        let value = match values.kinds[row] {
+            ValueKind::Str => Value::StringValue(values.strings.get(row).unwrap_or("").to_string()),
+            ValueKind::Int => Value::IntValue(values.ints[row]),
+            ValueKind::Double => Value::DoubleValue(values.doubles[row]),
+            ValueKind::Boolean => Value::BoolValue(values.bools[row]),
+            ValueKind::Absent | ValueKind::Other => continue,
+        };
+        if let Some(attrs) = rows::attrs_mut(payload, *loc, key.scope) {
+            set(attrs, &key.name, value);
+        }
+    }
+}
+
+/// Sets `name` to `value`, replacing the first existing entry or appending one.
+pub fn set(attrs: &mut Vec<KeyValue>, name: &str, value: Value) {
+    let any = Some(AnyValue { value: Some(value) });
+    match attrs.iter_mut().find(|kv| kv.key == name) {
+        Some(kv) => kv.value = any,
+        None => attrs.push(KeyValue { key: name.to_string(), value: any, ..Default::default() }),
+    }
+}
+
+/// Removes every entry named `name` from the rows' attribute lists.
+pub fn remove(payload: &mut Payload, rows: &[RowLoc], key: &Key) {
+    for loc in rows {
+        if let Some(attrs) = rows::attrs_mut(payload, *loc, key.scope) {
+            attrs.retain(|kv| kv.key != key.name);
+        }
+    }
+}

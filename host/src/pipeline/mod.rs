@@ -1,0 +1,15 @@
+//! The data path between decode and export: the batch view plugins work on
+//! ([`BatchState`]), the chain of plugin instances with their failure policies ([`Chain`]),
+//! and the worker pool that spreads batches over the cores and keeps their order
+//! ([`workers`]).
+
+mod batch;
+mod chain;
+mod columns;
+pub mod retain;
+pub mod rows;
+mod texts;
+pub mod workers;
+
+pub use batch::{BatchState, Processed};
+pub use chain::{Chain, ChainOutcome};
