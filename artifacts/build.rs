@@ -19,11 +19,15 @@ const TEST: &[(&str, &str)] = &[
     ("test-endless-loop", "ENDLESS_LOOP"),
     ("test-memory-hog", "MEMORY_HOG"),
     ("test-bad-config", "BAD_CONFIG"),
+    ("test-token-cost", "TOKEN_COST"),
 ];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let root = manifest_dir.parent().expect("artifacts/ sits in the workspace root").to_path_buf();
+    let root = manifest_dir
+        .parent()
+        .expect("artifacts/ sits in the workspace root")
+        .to_path_buf();
     for dir in ["wit", "plugins", "tests/plugins", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
@@ -41,12 +45,22 @@ fn main() {
     code.push_str("/// Built-in plugin components, embedded in the binary.\npub mod builtin {\n");
     for (pkg, name) in BUILTIN {
         let file = wasm_file(&out_dir, pkg);
-        writeln!(code, "    /// The `{pkg}` component.\n    pub const {name}: &[u8] = include_bytes!({:?});", file.display()).unwrap();
+        writeln!(
+            code,
+            "    /// The `{pkg}` component.\n    pub const {name}: &[u8] = include_bytes!({:?});",
+            file.display()
+        )
+        .unwrap();
     }
     code.push_str("}\n/// Paths of the test-only plugin components.\npub mod test_plugins {\n");
     for (pkg, name) in TEST {
         let file = wasm_file(&out_dir, pkg);
-        writeln!(code, "    /// The `{pkg}` component.\n    pub const {name}: &str = {:?};", file.display()).unwrap();
+        writeln!(
+            code,
+            "    /// The `{pkg}` component.\n    pub const {name}: &str = {:?};",
+            file.display()
+        )
+        .unwrap();
     }
     code.push_str("}\n");
     let gen_path = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR")).join("artifacts.rs");
@@ -55,7 +69,11 @@ fn main() {
 
 fn wasm_file(out_dir: &Path, pkg: &str) -> PathBuf {
     let file = out_dir.join(format!("{}.wasm", pkg.replace('-', "_")));
-    assert!(file.exists(), "guest build did not produce {}", file.display());
+    assert!(
+        file.exists(),
+        "guest build did not produce {}",
+        file.display()
+    );
     file
 }
 
@@ -63,7 +81,13 @@ fn build_guests(root: &Path, target_dir: &Path) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
         .arg(target_dir);
     for (pkg, _) in BUILTIN.iter().chain(TEST) {
         cmd.args(["-p", pkg]);
@@ -82,8 +106,11 @@ fn build_guests(root: &Path, target_dir: &Path) {
         cmd.env_remove(var);
     }
     // Small guests: no debug info, but keep function names so traps show a readable backtrace.
-    cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false").env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
-    let status = cmd.status().expect("failed to run cargo for the Wasm guests");
+    cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
+    let status = cmd
+        .status()
+        .expect("failed to run cargo for the Wasm guests");
     assert!(
         status.success(),
         "building the Wasm plugins failed (see above). If the error is about a missing `core` \

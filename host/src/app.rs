@@ -38,7 +38,9 @@ impl App {
     /// Loads every plugin of `config` (compiling, checking the contract and running `init`).
     pub fn build(config: Config) -> Result<Self, BuildError> {
         let workers = match config.runtime.workers {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             n => n,
         };
         let mut options = RuntimeOptions::default();
@@ -58,6 +60,13 @@ impl App {
             tracing::info!(plugin = %p.name, name = %p.info.name, version = %p.info.version, source = %p.source, sha256 = %p.sha256, "plugin loaded");
         }
         let quarantine = Quarantine::new(config.runtime.quarantine_dir.clone());
-        Ok(App { config, runtime, plugins, destinations, quarantine, workers })
+        Ok(App {
+            config,
+            runtime,
+            plugins,
+            destinations,
+            quarantine,
+            workers,
+        })
     }
 }

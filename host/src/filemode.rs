@@ -20,6 +20,10 @@ pub struct Origin {
     pub line: usize,
 }
 
+/// A stream of decoded inputs, each tagged with where it came from; a malformed one is an
+/// error message that flows through in order.
+pub type InputStream = Box<dyn Iterator<Item = (Origin, Result<Payload, String>)> + Send>;
+
 /// How to read an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
@@ -64,35 +68,74 @@ pub fn read_input(
     path: &str,
     format: InputFormat,
     signal: Option<Signal>,
-) -> Result<Box<dyn Iterator<Item = (Origin, Result<Payload, String>)> + Send>, String> {
-    let file = if path == "-" { "<stdin>".to_string() } else { path.to_string() };
+) -> Result<InputStream, String> {
+    let file = if path == "-" {
+        "<stdin>".to_string()
+    } else {
+        path.to_string()
+    };
     let is_proto = match format {
         InputFormat::Protobuf => true,
         InputFormat::JsonLines => false,
-        InputFormat::Auto => matches!(Path::new(path).extension().and_then(|e| e.to_str()), Some("pb" | "binpb" | "protobuf")),
+        InputFormat::Auto => matches!(
+            Path::new(path).extension().and_then(|e| e.to_str()),
+            Some("pb" | "binpb" | "protobuf")
+        ),
     };
     let reader: Box<dyn BufRead + Send> = if path == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
-        Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(|e| format!("{file}: cannot open: {e}"))?))
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(|e| format!("{file}: cannot open: {e}"))?,
+        ))
     };
     if is_proto {
-        let signal = signal.ok_or_else(|| format!("{file}: protobuf input does not say its signal; pass --signal traces|logs|metrics"))?;
+        let signal = signal.ok_or_else(|| {
+            format!(
+                "{file}: protobuf input does not say its signal; pass --signal traces|logs|metrics"
+            )
+        })?;
         let mut bytes = Vec::new();
         let mut reader = reader;
-        reader.read_to_end(&mut bytes).map_err(|e| format!("{file}: cannot read: {e}"))?;
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{file}: cannot read: {e}"))?;
         let items: Vec<_> = match protobuf::decode_file(&bytes, signal) {
-            Ok(payloads) => payloads.into_iter().enumerate().map(|(i, p)| (Origin { file: file.clone(), line: i + 1 }, Ok(p))).collect(),
-            Err(e) => vec![(Origin { file: file.clone(), line: 1 }, Err(e.to_string()))],
+            Ok(payloads) => payloads
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    (
+                        Origin {
+                            file: file.clone(),
+                            line: i + 1,
+                        },
+                        Ok(p),
+                    )
+                })
+                .collect(),
+            Err(e) => vec![(
+                Origin {
+                    file: file.clone(),
+                    line: 1,
+                },
+                Err(e.to_string()),
+            )],
         };
         return Ok(Box::new(items.into_iter()));
     }
     let lines = reader.lines().enumerate().filter_map(move |(i, line)| {
-        let origin = Origin { file: file.clone(), line: i + 1 };
+        let origin = Origin {
+            file: file.clone(),
+            line: i + 1,
+        };
         match line {
             Ok(l) if l.trim().is_empty() => None,
             Ok(l) => Some(match json::decode_line(&l) {
-                Ok(payloads) => payloads.into_iter().map(|p| (origin.clone(), Ok(p))).collect::<Vec<_>>(),
+                Ok(payloads) => payloads
+                    .into_iter()
+                    .map(|p| (origin.clone(), Ok(p)))
+                    .collect::<Vec<_>>(),
                 Err(e) => vec![(origin, Err(e.to_string()))],
             }),
             Err(e) => Some(vec![(origin, Err(format!("cannot read: {e}")))]),
@@ -103,7 +146,7 @@ pub fn read_input(
 
 /// Runs inputs through the app's chain. With `output`, every record some destination would
 /// receive is written there once, in input order; without it, each destination gets its own.
-pub fn run(app: &App, inputs: Vec<Box<dyn Iterator<Item = (Origin, Result<Payload, String>)> + Send>>, output: Option<&str>) -> Result<Summary, String> {
+pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<Summary, String> {
     let mut summary = Summary::default();
     let mut out = output.map(JsonLinesSink::new);
     let mut sinks: Vec<Option<JsonLinesSink>> = app
@@ -167,7 +210,7 @@ pub fn run(app: &App, inputs: Vec<Box<dyn Iterator<Item = (Origin, Result<Payloa
 }
 
 /// The inputs of `sluice run`'s file receivers.
-pub fn receiver_inputs(app: &App) -> Result<Vec<Box<dyn Iterator<Item = (Origin, Result<Payload, String>)> + Send>>, String> {
+pub fn receiver_inputs(app: &App) -> Result<Vec<InputStream>, String> {
     app.config
         .receivers
         .iter()

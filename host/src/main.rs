@@ -74,13 +74,20 @@ enum SignalArg {
 fn load_config(path: Option<&Path>) -> Result<Config> {
     Ok(match path {
         Some(p) => config::load_file(p)?,
-        None => config::load_str(config::DEFAULT_CONFIG, "<embedded default config>", Path::new("."))?,
+        None => config::load_str(
+            config::DEFAULT_CONFIG,
+            "<embedded default config>",
+            Path::new("."),
+        )?,
     })
 }
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()) {
@@ -114,7 +121,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let inputs = filemode::receiver_inputs(&app).map_err(anyhow::Error::msg)?;
             finish(filemode::run(&app, inputs, None).map_err(anyhow::Error::msg)?)
         }
-        Command::Process { config, input, output, format, signal } => {
+        Command::Process {
+            config,
+            input,
+            output,
+            format,
+            signal,
+        } => {
             let app = App::build(load_config(config.as_deref())?)?;
             let format = match format {
                 Format::Auto => InputFormat::Auto,
@@ -148,5 +161,9 @@ fn finish(s: filemode::Summary) -> Result<ExitCode> {
         write_errors = s.write_errors,
         "done"
     );
-    Ok(if s.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if s.failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

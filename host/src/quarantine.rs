@@ -17,7 +17,10 @@ pub struct Quarantine {
 impl Quarantine {
     /// A quarantine in `dir`, created (mode 0700) on first use.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Quarantine { dir: dir.into(), seq: AtomicU64::new(0) }
+        Quarantine {
+            dir: dir.into(),
+            seq: AtomicU64::new(0),
+        }
     }
 
     /// The directory.
@@ -26,13 +29,34 @@ impl Quarantine {
     }
 
     /// Writes one failed batch; returns the file.
-    pub fn put(&self, plugin: &str, failure: &CallFailure, payload: &Payload, rows: usize) -> std::io::Result<PathBuf> {
+    pub fn put(
+        &self,
+        plugin: &str,
+        failure: &CallFailure,
+        payload: &Payload,
+        rows: usize,
+    ) -> std::io::Result<PathBuf> {
         use std::os::unix::fs::OpenOptionsExt;
         crate::plugin::create_private_dir(&self.dir)?;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        let safe: String = plugin.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-        let path = self.dir.join(format!("{}-{}-{seq:06}-{safe}.jsonl", now.as_millis(), std::process::id()));
+        let safe: String = plugin
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = self.dir.join(format!(
+            "{}-{}-{seq:06}-{safe}.jsonl",
+            now.as_millis(),
+            std::process::id()
+        ));
         let meta = serde_json::json!({ "sluice_quarantine": {
             "version": 1,
             "plugin": plugin,
@@ -42,7 +66,11 @@ impl Quarantine {
             "records": rows,
             "at_unix_ms": now.as_millis() as u64,
         }});
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
         writeln!(file, "{meta}")?;
         writeln!(file, "{}", json::encode_line(payload))?;
         file.sync_all()?;

@@ -55,7 +55,11 @@ fn default_quarantine_dir() -> PathBuf {
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        RuntimeConfig { workers: 0, cache_dir: None, quarantine_dir: default_quarantine_dir() }
+        RuntimeConfig {
+            workers: 0,
+            cache_dir: None,
+            quarantine_dir: default_quarantine_dir(),
+        }
     }
 }
 
@@ -207,4 +211,3 @@ pub struct RoutingConfig {
     /// absent.
     pub default: Option<Vec<String>>,
 }
-

@@ -14,7 +14,10 @@ pub struct JsonLinesSink {
 impl JsonLinesSink {
     /// A sink for a path, or stdout for `-`.
     pub fn new(target: impl Into<String>) -> Self {
-        JsonLinesSink { target: target.into(), out: None }
+        JsonLinesSink {
+            target: target.into(),
+            out: None,
+        }
     }
 
     /// Appends one payload as a line.
@@ -27,7 +30,9 @@ impl JsonLinesSink {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent)?;
                 }
-                Box::new(BufWriter::new(File::options().create(true).append(true).open(&path)?))
+                Box::new(BufWriter::new(
+                    File::options().create(true).append(true).open(&path)?,
+                ))
             });
         }
         let out = self.out.as_mut().expect("opened above");

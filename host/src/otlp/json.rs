@@ -39,13 +39,17 @@ pub fn decode_line(line: &str) -> Result<Vec<Payload>, JsonLineError> {
     let any: AnyRequest = serde_json::from_str(line)?;
     let mut out = Vec::new();
     if let Some(resource_spans) = any.resource_spans {
-        out.push(Payload::Traces(ExportTraceServiceRequest { resource_spans }));
+        out.push(Payload::Traces(ExportTraceServiceRequest {
+            resource_spans,
+        }));
     }
     if let Some(resource_logs) = any.resource_logs {
         out.push(Payload::Logs(ExportLogsServiceRequest { resource_logs }));
     }
     if let Some(resource_metrics) = any.resource_metrics {
-        out.push(Payload::Metrics(ExportMetricsServiceRequest { resource_metrics }));
+        out.push(Payload::Metrics(ExportMetricsServiceRequest {
+            resource_metrics,
+        }));
     }
     if out.is_empty() {
         return Err(JsonLineError::NoSignal);
@@ -74,22 +78,39 @@ mod tests {
     #[test]
     fn reads_collector_file_exporter_lines() {
         let payloads = decode_line(COLLECTOR_LINE).unwrap();
-        let Payload::Traces(req) = &payloads[0] else { panic!("expected traces") };
+        let Payload::Traces(req) = &payloads[0] else {
+            panic!("expected traces")
+        };
         let span = &req.resource_spans[0].scope_spans[0].spans[0];
-        assert_eq!(hex::encode(&span.trace_id), "5b8efff798038103d269b633813fc60c");
+        assert_eq!(
+            hex::encode(&span.trace_id),
+            "5b8efff798038103d269b633813fc60c"
+        );
         assert_eq!(span.start_time_unix_nano, 1581452772000000321);
         assert_eq!(span.events[0].attributes[0].key, "span-event-attr");
         assert_eq!(span.status.as_ref().unwrap().code, 2);
         // And back: ids stay hex, 64-bit numbers stay strings.
         let again = encode_line(&payloads[0]);
-        assert!(again.contains(r#""traceId":"5b8efff798038103d269b633813fc60c""#), "{again}");
-        assert!(again.contains(r#""startTimeUnixNano":"1581452772000000321""#), "{again}");
+        assert!(
+            again.contains(r#""traceId":"5b8efff798038103d269b633813fc60c""#),
+            "{again}"
+        );
+        assert!(
+            again.contains(r#""startTimeUnixNano":"1581452772000000321""#),
+            "{again}"
+        );
         assert_eq!(decode_line(&again).unwrap(), payloads);
     }
 
     #[test]
     fn rejects_json_without_a_signal() {
-        assert!(matches!(decode_line(r#"{"foo":1}"#), Err(JsonLineError::NoSignal)));
-        assert!(matches!(decode_line("{not json"), Err(JsonLineError::Syntax(_))));
+        assert!(matches!(
+            decode_line(r#"{"foo":1}"#),
+            Err(JsonLineError::NoSignal)
+        ));
+        assert!(matches!(
+            decode_line("{not json"),
+            Err(JsonLineError::Syntax(_))
+        ));
     }
 }

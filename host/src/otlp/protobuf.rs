@@ -45,7 +45,9 @@ fn decode_one(frame: &[u8], signal: Signal) -> Result<Payload, prost::DecodeErro
     Ok(match signal {
         Signal::Span => Payload::Traces(trace::v1::ExportTraceServiceRequest::decode(frame)?),
         Signal::Log => Payload::Logs(logs::v1::ExportLogsServiceRequest::decode(frame)?),
-        Signal::MetricPoint => Payload::Metrics(metrics::v1::ExportMetricsServiceRequest::decode(frame)?),
+        Signal::MetricPoint => {
+            Payload::Metrics(metrics::v1::ExportMetricsServiceRequest::decode(frame)?)
+        }
     })
 }
 
@@ -79,10 +81,18 @@ mod tests {
     use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
     fn logs(n: usize) -> Payload {
-        let records = (0..n).map(|i| LogRecord { time_unix_nano: i as u64 + 1, ..Default::default() }).collect();
+        let records = (0..n)
+            .map(|i| LogRecord {
+                time_unix_nano: i as u64 + 1,
+                ..Default::default()
+            })
+            .collect();
         Payload::Logs(ExportLogsServiceRequest {
             resource_logs: vec![ResourceLogs {
-                scope_logs: vec![ScopeLogs { log_records: records, ..Default::default() }],
+                scope_logs: vec![ScopeLogs {
+                    log_records: records,
+                    ..Default::default()
+                }],
                 ..Default::default()
             }],
         })
@@ -98,12 +108,17 @@ mod tests {
             framed.extend_from_slice(&(m.len() as u32).to_be_bytes());
             framed.extend_from_slice(&m);
         }
-        assert_eq!(decode_file(&framed, Signal::Log).unwrap(), vec![logs(1), logs(2)]);
+        assert_eq!(
+            decode_file(&framed, Signal::Log).unwrap(),
+            vec![logs(1), logs(2)]
+        );
     }
 
     #[test]
     fn garbage_is_an_error_naming_the_signal() {
-        let err = decode_file(&[0xff, 0xff, 0xff], Signal::Span).unwrap_err().to_string();
+        let err = decode_file(&[0xff, 0xff, 0xff], Signal::Span)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a valid OTLP traces request"), "{err}");
     }
 }

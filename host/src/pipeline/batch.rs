@@ -56,7 +56,10 @@ impl BatchState {
     pub fn new(payload: Payload, destinations: Arc<Destinations>) -> Self {
         let rows = rows::index(&payload);
         let n = rows.len();
-        let route = Route { allowed: destinations.default_mask(), denied: 0 };
+        let route = Route {
+            allowed: destinations.default_mask(),
+            denied: 0,
+        };
         BatchState {
             payload,
             rows,
@@ -93,14 +96,20 @@ impl BatchState {
         for edit in &journal {
             if let Edit::Replace(ids, strings) = edit {
                 for (i, id) in ids.iter().enumerate() {
-                    texts::replace(&mut self.payload, &leaves[*id as usize], strings.get(i).unwrap_or(""));
+                    texts::replace(
+                        &mut self.payload,
+                        &leaves[*id as usize],
+                        strings.get(i).unwrap_or(""),
+                    );
                 }
             }
         }
         let mut dropped = Vec::new();
         for edit in journal {
             match edit {
-                Edit::Set(key, column) => columns::write(&mut self.payload, &self.rows, &key, &column),
+                Edit::Set(key, column) => {
+                    columns::write(&mut self.payload, &self.rows, &key, &column)
+                }
                 Edit::Remove(key, rows) => {
                     let locs: Vec<RowLoc> = rows.iter().map(|r| self.rows[*r as usize]).collect();
                     columns::remove(&mut self.payload, &locs, &key);
@@ -149,20 +158,35 @@ impl BatchState {
             retain_rows(&mut payload, |i| alive[i]);
         }
         let masks = self.routes.iter().map(|r| r.effective()).collect();
-        Processed { payload, masks, dropped }
+        Processed {
+            payload,
+            masks,
+            dropped,
+        }
     }
 
     fn check_rows(&self, rows: &[u32]) -> Result<Rows, String> {
         match rows.iter().find(|r| **r as usize >= self.rows.len()) {
-            Some(bad) => Err(format!("row {bad} is out of range: the batch has {} rows", self.rows.len())),
+            Some(bad) => Err(format!(
+                "row {bad} is out of range: the batch has {} rows",
+                self.rows.len()
+            )),
             None => Ok(rows.to_vec()),
         }
     }
 
     fn destination(&self, name: &str) -> Result<usize, String> {
         self.destinations.index(name).ok_or_else(|| {
-            let known: Vec<&str> = self.destinations.list().iter().map(|d| d.name.as_str()).collect();
-            format!("unknown destination `{name}`; configured: {}", known.join(", "))
+            let known: Vec<&str> = self
+                .destinations
+                .list()
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect();
+            format!(
+                "unknown destination `{name}`; configured: {}",
+                known.join(", ")
+            )
         })
     }
 }
@@ -216,16 +240,29 @@ impl RecordsApi for BatchState {
 
     fn texts(&mut self, rows: &[u32]) -> Result<Texts, String> {
         let wanted = self.check_rows(rows)?;
-        Ok(texts::collect(&self.payload, &self.rows, &wanted, &mut self.leaves))
+        Ok(texts::collect(
+            &self.payload,
+            &self.rows,
+            &wanted,
+            &mut self.leaves,
+        ))
     }
 
     fn replace_texts(&mut self, ids: &[u32], strings: PackedStrings) -> Result<(), String> {
-        strings.validate().map_err(|e| format!("replace-texts: {e}"))?;
+        strings
+            .validate()
+            .map_err(|e| format!("replace-texts: {e}"))?;
         if strings.len() != ids.len() {
-            return Err(format!("replace-texts: {} ids but {} strings", ids.len(), strings.len()));
+            return Err(format!(
+                "replace-texts: {} ids but {} strings",
+                ids.len(),
+                strings.len()
+            ));
         }
         if let Some(bad) = ids.iter().find(|id| **id as usize >= self.leaves.len()) {
-            return Err(format!("replace-texts: unknown text id {bad} (call `texts` first; ids last for one call)"));
+            return Err(format!(
+                "replace-texts: unknown text id {bad} (call `texts` first; ids last for one call)"
+            ));
         }
         self.journal.push(Edit::Replace(ids.to_vec(), strings));
         Ok(())

@@ -42,7 +42,12 @@ pub struct Chain {
 impl Chain {
     /// One fresh instance of every plugin.
     pub fn new(plugins: &[Arc<LoadedPlugin>]) -> Result<Self, LoadError> {
-        Ok(Chain { stages: plugins.iter().map(|p| p.instantiate()).collect::<Result<_, _>>()? })
+        Ok(Chain {
+            stages: plugins
+                .iter()
+                .map(|p| p.instantiate())
+                .collect::<Result<_, _>>()?,
+        })
     }
 
     /// Runs a batch through every stage that wants its signal.
@@ -69,10 +74,21 @@ impl Chain {
             );
             match plugin.policy {
                 FailurePolicy::FailOpen => continue,
-                FailurePolicy::Drop => return ChainOutcome::Dropped { plugin: plugin.name.clone(), failure, rows },
+                FailurePolicy::Drop => {
+                    return ChainOutcome::Dropped {
+                        plugin: plugin.name.clone(),
+                        failure,
+                        rows,
+                    };
+                }
                 FailurePolicy::FailClosed => {
                     let payload = batch.finish().payload;
-                    return ChainOutcome::Quarantined { plugin: plugin.name.clone(), failure, payload, rows };
+                    return ChainOutcome::Quarantined {
+                        plugin: plugin.name.clone(),
+                        failure,
+                        payload,
+                        rows,
+                    };
                 }
             }
         }

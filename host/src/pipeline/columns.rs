@@ -18,7 +18,10 @@ struct Lanes {
 impl Lanes {
     fn push_str(&mut self, row: usize, s: &str, total_bytes_hint: usize) {
         let strings = self.strings.get_or_insert_with(|| {
-            let mut p = PackedStrings { bytes: Vec::with_capacity(total_bytes_hint), offsets: Vec::new() };
+            let mut p = PackedStrings {
+                bytes: Vec::with_capacity(total_bytes_hint),
+                offsets: Vec::new(),
+            };
             p.offsets.resize(row + 1, 0);
             p
         });
@@ -38,7 +41,11 @@ fn pad<T: Copy + Default>(lane: &mut Vec<T>, row: usize) {
 }
 
 fn find<'a>(attrs: &'a [KeyValue], name: &str) -> Option<&'a Value> {
-    attrs.iter().find(|kv| kv.key == name).and_then(|kv| kv.value.as_ref()).and_then(|v| v.value.as_ref())
+    attrs
+        .iter()
+        .find(|kv| kv.key == name)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| v.value.as_ref())
 }
 
 /// Reads attribute `key` of every row.
@@ -52,7 +59,11 @@ pub fn read(payload: &Payload, rows: &[RowLoc], key: &Key) -> Column {
         let value = match key.scope {
             Scope::Record => find(rows::attrs(payload, *loc, Scope::Record), &key.name),
             shared => {
-                let scope_idx = if shared == Scope::Resource { 0 } else { loc.scope };
+                let scope_idx = if shared == Scope::Resource {
+                    0
+                } else {
+                    loc.scope
+                };
                 match last {
                     Some((r, s, v)) if r == loc.resource && s == scope_idx => v,
                     _ => {
@@ -101,18 +112,29 @@ pub fn read(payload: &Payload, rows: &[RowLoc], key: &Key) -> Column {
     if !lanes.bools.is_empty() {
         lanes.bools.resize(n, false);
     }
-    Column { kinds, strings, ints: lanes.ints, doubles: lanes.doubles, bools: lanes.bools }
+    Column {
+        kinds,
+        strings,
+        ints: lanes.ints,
+        doubles: lanes.doubles,
+        bools: lanes.bools,
+    }
 }
 
 /// Checks that a column to write fits a batch of `n` rows; the message names the lane.
 pub fn check_shape(values: &Column, n: usize) -> Result<(), String> {
     if values.kinds.len() != n {
-        return Err(format!("set-column: `kinds` has {} entries for {n} rows", values.kinds.len()));
+        return Err(format!(
+            "set-column: `kinds` has {} entries for {n} rows",
+            values.kinds.len()
+        ));
     }
     let lane = |name: &str, len: usize, kind: ValueKind| {
         let needed = values.kinds.contains(&kind);
         if (len != 0 || needed) && len != n {
-            Err(format!("set-column: lane `{name}` has {len} entries for {n} rows"))
+            Err(format!(
+                "set-column: lane `{name}` has {len} entries for {n} rows"
+            ))
         } else {
             Ok(())
         }
@@ -121,7 +143,10 @@ pub fn check_shape(values: &Column, n: usize) -> Result<(), String> {
     lane("ints", values.ints.len(), ValueKind::Int)?;
     lane("doubles", values.doubles.len(), ValueKind::Double)?;
     lane("bools", values.bools.len(), ValueKind::Boolean)?;
-    values.strings.validate().map_err(|e| format!("set-column: {e}"))
+    values
+        .strings
+        .validate()
+        .map_err(|e| format!("set-column: {e}"))
 }
 
 /// Writes a column (already shape-checked) into the rows: rows of kind `absent` or `other`
@@ -146,7 +171,11 @@ pub fn set(attrs: &mut Vec<KeyValue>, name: &str, value: Value) {
     let any = Some(AnyValue { value: Some(value) });
     match attrs.iter_mut().find(|kv| kv.key == name) {
         Some(kv) => kv.value = any,
-        None => attrs.push(KeyValue { key: name.to_string(), value: any, ..Default::default() }),
+        None => attrs.push(KeyValue {
+            key: name.to_string(),
+            value: any,
+            ..Default::default()
+        }),
     }
 }
 

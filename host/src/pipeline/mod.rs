@@ -11,5 +11,8 @@ pub mod rows;
 mod texts;
 pub mod workers;
 
+#[cfg(test)]
+mod batch_tests;
+
 pub use batch::{BatchState, Processed};
 pub use chain::{Chain, ChainOutcome};

@@ -42,7 +42,8 @@ pub fn retain_rows(payload: &mut Payload, mut keep: impl FnMut(usize) -> bool) {
                 }
                 rm.scope_metrics.retain(|sm| !sm.metrics.is_empty());
             }
-            req.resource_metrics.retain(|rm| !rm.scope_metrics.is_empty());
+            req.resource_metrics
+                .retain(|rm| !rm.scope_metrics.is_empty());
         }
     }
 }

@@ -26,7 +26,12 @@ pub struct RowLoc {
 /// Every row of a payload, in payload order.
 pub fn index(payload: &Payload) -> Vec<RowLoc> {
     let mut rows = Vec::new();
-    let loc = |r: usize, s: usize, i: usize, p: usize| RowLoc { resource: r as u32, scope: s as u32, record: i as u32, point: p as u32 };
+    let loc = |r: usize, s: usize, i: usize, p: usize| RowLoc {
+        resource: r as u32,
+        scope: s as u32,
+        record: i as u32,
+        point: p as u32,
+    };
     match payload {
         Payload::Traces(req) => {
             for (r, rs) in req.resource_spans.iter().enumerate() {
@@ -91,58 +96,126 @@ fn point_attrs_mut(m: &mut Metric, p: usize) -> Option<&mut Vec<KeyValue>> {
 }
 
 fn resource_attrs(resource: &Option<Resource>) -> &[KeyValue] {
-    resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[])
+    resource
+        .as_ref()
+        .map(|r| r.attributes.as_slice())
+        .unwrap_or(&[])
 }
 
 /// The attribute list `scope` of row `loc` (empty when it does not exist).
 pub fn attrs(payload: &Payload, loc: RowLoc, scope: Scope) -> &[KeyValue] {
-    let (r, s, i, p) = (loc.resource as usize, loc.scope as usize, loc.record as usize, loc.point as usize);
+    let (r, s, i, p) = (
+        loc.resource as usize,
+        loc.scope as usize,
+        loc.record as usize,
+        loc.point as usize,
+    );
     let empty: &[KeyValue] = &[];
     match payload {
         Payload::Traces(req) => req.resource_spans.get(r).map_or(empty, |rs| match scope {
             Scope::Resource => resource_attrs(&rs.resource),
-            Scope::InstrumentationScope => rs.scope_spans.get(s).and_then(|ss| ss.scope.as_ref()).map_or(empty, |sc| &sc.attributes),
-            Scope::Record => rs.scope_spans.get(s).and_then(|ss| ss.spans.get(i)).map_or(empty, |x| &x.attributes),
+            Scope::InstrumentationScope => rs
+                .scope_spans
+                .get(s)
+                .and_then(|ss| ss.scope.as_ref())
+                .map_or(empty, |sc| &sc.attributes),
+            Scope::Record => rs
+                .scope_spans
+                .get(s)
+                .and_then(|ss| ss.spans.get(i))
+                .map_or(empty, |x| &x.attributes),
         }),
         Payload::Logs(req) => req.resource_logs.get(r).map_or(empty, |rl| match scope {
             Scope::Resource => resource_attrs(&rl.resource),
-            Scope::InstrumentationScope => rl.scope_logs.get(s).and_then(|sl| sl.scope.as_ref()).map_or(empty, |sc| &sc.attributes),
-            Scope::Record => rl.scope_logs.get(s).and_then(|sl| sl.log_records.get(i)).map_or(empty, |x| &x.attributes),
+            Scope::InstrumentationScope => rl
+                .scope_logs
+                .get(s)
+                .and_then(|sl| sl.scope.as_ref())
+                .map_or(empty, |sc| &sc.attributes),
+            Scope::Record => rl
+                .scope_logs
+                .get(s)
+                .and_then(|sl| sl.log_records.get(i))
+                .map_or(empty, |x| &x.attributes),
         }),
         Payload::Metrics(req) => req.resource_metrics.get(r).map_or(empty, |rm| match scope {
             Scope::Resource => resource_attrs(&rm.resource),
-            Scope::InstrumentationScope => rm.scope_metrics.get(s).and_then(|sm| sm.scope.as_ref()).map_or(empty, |sc| &sc.attributes),
-            Scope::Record => rm.scope_metrics.get(s).and_then(|sm| sm.metrics.get(i)).map_or(empty, |m| point_attrs(m, p)),
+            Scope::InstrumentationScope => rm
+                .scope_metrics
+                .get(s)
+                .and_then(|sm| sm.scope.as_ref())
+                .map_or(empty, |sc| &sc.attributes),
+            Scope::Record => rm
+                .scope_metrics
+                .get(s)
+                .and_then(|sm| sm.metrics.get(i))
+                .map_or(empty, |m| point_attrs(m, p)),
         }),
     }
 }
 
 /// The attribute list `scope` of row `loc`, created (empty resource or scope) when missing.
 pub fn attrs_mut(payload: &mut Payload, loc: RowLoc, scope: Scope) -> Option<&mut Vec<KeyValue>> {
-    let (r, s, i, p) = (loc.resource as usize, loc.scope as usize, loc.record as usize, loc.point as usize);
+    let (r, s, i, p) = (
+        loc.resource as usize,
+        loc.scope as usize,
+        loc.record as usize,
+        loc.point as usize,
+    );
     match payload {
         Payload::Traces(req) => {
             let rs = req.resource_spans.get_mut(r)?;
             match scope {
-                Scope::Resource => Some(&mut rs.resource.get_or_insert_with(Default::default).attributes),
-                Scope::InstrumentationScope => Some(&mut rs.scope_spans.get_mut(s)?.scope.get_or_insert_with(Default::default).attributes),
+                Scope::Resource => {
+                    Some(&mut rs.resource.get_or_insert_with(Default::default).attributes)
+                }
+                Scope::InstrumentationScope => Some(
+                    &mut rs
+                        .scope_spans
+                        .get_mut(s)?
+                        .scope
+                        .get_or_insert_with(Default::default)
+                        .attributes,
+                ),
                 Scope::Record => Some(&mut rs.scope_spans.get_mut(s)?.spans.get_mut(i)?.attributes),
             }
         }
         Payload::Logs(req) => {
             let rl = req.resource_logs.get_mut(r)?;
             match scope {
-                Scope::Resource => Some(&mut rl.resource.get_or_insert_with(Default::default).attributes),
-                Scope::InstrumentationScope => Some(&mut rl.scope_logs.get_mut(s)?.scope.get_or_insert_with(Default::default).attributes),
-                Scope::Record => Some(&mut rl.scope_logs.get_mut(s)?.log_records.get_mut(i)?.attributes),
+                Scope::Resource => {
+                    Some(&mut rl.resource.get_or_insert_with(Default::default).attributes)
+                }
+                Scope::InstrumentationScope => Some(
+                    &mut rl
+                        .scope_logs
+                        .get_mut(s)?
+                        .scope
+                        .get_or_insert_with(Default::default)
+                        .attributes,
+                ),
+                Scope::Record => {
+                    Some(&mut rl.scope_logs.get_mut(s)?.log_records.get_mut(i)?.attributes)
+                }
             }
         }
         Payload::Metrics(req) => {
             let rm = req.resource_metrics.get_mut(r)?;
             match scope {
-                Scope::Resource => Some(&mut rm.resource.get_or_insert_with(Default::default).attributes),
-                Scope::InstrumentationScope => Some(&mut rm.scope_metrics.get_mut(s)?.scope.get_or_insert_with(Default::default).attributes),
-                Scope::Record => point_attrs_mut(rm.scope_metrics.get_mut(s)?.metrics.get_mut(i)?, p),
+                Scope::Resource => {
+                    Some(&mut rm.resource.get_or_insert_with(Default::default).attributes)
+                }
+                Scope::InstrumentationScope => Some(
+                    &mut rm
+                        .scope_metrics
+                        .get_mut(s)?
+                        .scope
+                        .get_or_insert_with(Default::default)
+                        .attributes,
+                ),
+                Scope::Record => {
+                    point_attrs_mut(rm.scope_metrics.get_mut(s)?.metrics.get_mut(i)?, p)
+                }
             }
         }
     }
@@ -150,7 +223,11 @@ pub fn attrs_mut(payload: &mut Payload, loc: RowLoc, scope: Scope) -> Option<&mu
 
 /// The trace id (16 bytes) and span id (8 bytes) of a row; empty slices where it has none.
 pub fn ids(payload: &Payload, loc: RowLoc) -> (&[u8], &[u8]) {
-    let (r, s, i) = (loc.resource as usize, loc.scope as usize, loc.record as usize);
+    let (r, s, i) = (
+        loc.resource as usize,
+        loc.scope as usize,
+        loc.record as usize,
+    );
     match payload {
         Payload::Traces(req) => req
             .resource_spans

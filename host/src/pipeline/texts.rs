@@ -39,16 +39,35 @@ struct Collector<'t> {
 }
 
 impl Collector<'_> {
-    fn leaf(&mut self, row: u32, loc: RowLoc, origin: TextOrigin, anchor: Anchor, path: &[u32], s: &str) {
+    fn leaf(
+        &mut self,
+        row: u32,
+        loc: RowLoc,
+        origin: TextOrigin,
+        anchor: Anchor,
+        path: &[u32],
+        s: &str,
+    ) {
         self.out.ids.push(self.table.len() as u32);
-        self.table.push(Leaf { loc, anchor, path: path.to_vec() });
+        self.table.push(Leaf {
+            loc,
+            anchor,
+            path: path.to_vec(),
+        });
         self.out.rows.push(row);
         self.out.origins.push(origin);
         self.out.keys.push(&self.key);
         self.out.strings.push(s);
     }
 
-    fn attrs(&mut self, row: u32, loc: RowLoc, origin: TextOrigin, attrs: &[KeyValue], anchor: impl Fn(u32) -> Anchor) {
+    fn attrs(
+        &mut self,
+        row: u32,
+        loc: RowLoc,
+        origin: TextOrigin,
+        attrs: &[KeyValue],
+        anchor: impl Fn(u32) -> Anchor,
+    ) {
         for (a, kv) in attrs.iter().enumerate() {
             self.key.clear();
             self.key.push_str(&kv.key);
@@ -59,7 +78,15 @@ impl Collector<'_> {
         self.key.clear();
     }
 
-    fn value(&mut self, row: u32, loc: RowLoc, origin: TextOrigin, anchor: Anchor, path: &mut Vec<u32>, v: &AnyValue) {
+    fn value(
+        &mut self,
+        row: u32,
+        loc: RowLoc,
+        origin: TextOrigin,
+        anchor: Anchor,
+        path: &mut Vec<u32>,
+        v: &AnyValue,
+    ) {
         match &v.value {
             Some(Value::StringValue(s)) => self.leaf(row, loc, origin, anchor, path, s),
             Some(Value::ArrayValue(arr)) => {
@@ -99,7 +126,11 @@ impl Collector<'_> {
 /// Lists the string leaves of `wanted` rows (indices into `rows`), appending them to `table`
 /// so their ids stay valid for the rest of the plugin call.
 pub fn collect(payload: &Payload, rows: &[RowLoc], wanted: &[u32], table: &mut Vec<Leaf>) -> Texts {
-    let mut c = Collector { table, out: Texts::default(), key: String::new() };
+    let mut c = Collector {
+        table,
+        out: Texts::default(),
+        key: String::new(),
+    };
     c.out.keys = PackedStrings::with_capacity(0, 0);
     c.out.strings = PackedStrings::with_capacity(0, 0);
     // Shared resource and scope leaves are listed once, under the first row that has them.
@@ -109,11 +140,24 @@ pub fn collect(payload: &Payload, rows: &[RowLoc], wanted: &[u32], table: &mut V
         let loc = rows[row as usize];
         if seen_resources.insert(loc.resource) {
             let attrs = super::rows::attrs(payload, loc, sluice_plugin_sdk::Scope::Resource);
-            c.attrs(row, loc, TextOrigin::ResourceAttribute, attrs, Anchor::ResourceAttr);
+            c.attrs(
+                row,
+                loc,
+                TextOrigin::ResourceAttribute,
+                attrs,
+                Anchor::ResourceAttr,
+            );
         }
         if seen_scopes.insert((loc.resource, loc.scope)) {
-            let attrs = super::rows::attrs(payload, loc, sluice_plugin_sdk::Scope::InstrumentationScope);
-            c.attrs(row, loc, TextOrigin::ScopeAttribute, attrs, Anchor::ScopeAttr);
+            let attrs =
+                super::rows::attrs(payload, loc, sluice_plugin_sdk::Scope::InstrumentationScope);
+            c.attrs(
+                row,
+                loc,
+                TextOrigin::ScopeAttribute,
+                attrs,
+                Anchor::ScopeAttr,
+            );
         }
         record_leaves(&mut c, payload, row, loc);
     }
@@ -121,34 +165,94 @@ pub fn collect(payload: &Payload, rows: &[RowLoc], wanted: &[u32], table: &mut V
 }
 
 fn record_leaves(c: &mut Collector<'_>, payload: &Payload, row: u32, loc: RowLoc) {
-    let (r, s, i) = (loc.resource as usize, loc.scope as usize, loc.record as usize);
+    let (r, s, i) = (
+        loc.resource as usize,
+        loc.scope as usize,
+        loc.record as usize,
+    );
     match payload {
         Payload::Traces(req) => {
-            let Some(span) = req.resource_spans.get(r).and_then(|x| x.scope_spans.get(s)).and_then(|x| x.spans.get(i)) else { return };
+            let Some(span) = req
+                .resource_spans
+                .get(r)
+                .and_then(|x| x.scope_spans.get(s))
+                .and_then(|x| x.spans.get(i))
+            else {
+                return;
+            };
             c.plain(row, loc, TextOrigin::Name, Anchor::Name, &span.name);
-            c.attrs(row, loc, TextOrigin::Attribute, &span.attributes, Anchor::RecordAttr);
+            c.attrs(
+                row,
+                loc,
+                TextOrigin::Attribute,
+                &span.attributes,
+                Anchor::RecordAttr,
+            );
             for (e, ev) in span.events.iter().enumerate() {
-                c.plain(row, loc, TextOrigin::Event, Anchor::EventName(e as u32), &ev.name);
-                c.attrs(row, loc, TextOrigin::Event, &ev.attributes, |a| Anchor::EventAttr(e as u32, a));
+                c.plain(
+                    row,
+                    loc,
+                    TextOrigin::Event,
+                    Anchor::EventName(e as u32),
+                    &ev.name,
+                );
+                c.attrs(row, loc, TextOrigin::Event, &ev.attributes, |a| {
+                    Anchor::EventAttr(e as u32, a)
+                });
             }
             for (l, link) in span.links.iter().enumerate() {
-                c.attrs(row, loc, TextOrigin::Link, &link.attributes, |a| Anchor::LinkAttr(l as u32, a));
+                c.attrs(row, loc, TextOrigin::Link, &link.attributes, |a| {
+                    Anchor::LinkAttr(l as u32, a)
+                });
             }
             if let Some(status) = &span.status {
-                c.plain(row, loc, TextOrigin::StatusMessage, Anchor::StatusMessage, &status.message);
+                c.plain(
+                    row,
+                    loc,
+                    TextOrigin::StatusMessage,
+                    Anchor::StatusMessage,
+                    &status.message,
+                );
             }
         }
         Payload::Logs(req) => {
-            let Some(log) = req.resource_logs.get(r).and_then(|x| x.scope_logs.get(s)).and_then(|x| x.log_records.get(i)) else { return };
+            let Some(log) = req
+                .resource_logs
+                .get(r)
+                .and_then(|x| x.scope_logs.get(s))
+                .and_then(|x| x.log_records.get(i))
+            else {
+                return;
+            };
             c.plain(row, loc, TextOrigin::Name, Anchor::Name, &log.event_name);
             if let Some(body) = &log.body {
                 c.key.clear();
-                c.value(row, loc, TextOrigin::Body, Anchor::Body, &mut Vec::new(), body);
+                c.value(
+                    row,
+                    loc,
+                    TextOrigin::Body,
+                    Anchor::Body,
+                    &mut Vec::new(),
+                    body,
+                );
             }
-            c.attrs(row, loc, TextOrigin::Attribute, &log.attributes, Anchor::RecordAttr);
+            c.attrs(
+                row,
+                loc,
+                TextOrigin::Attribute,
+                &log.attributes,
+                Anchor::RecordAttr,
+            );
         }
         Payload::Metrics(req) => {
-            let Some(m) = req.resource_metrics.get(r).and_then(|x| x.scope_metrics.get(s)).and_then(|x| x.metrics.get(i)) else { return };
+            let Some(m) = req
+                .resource_metrics
+                .get(r)
+                .and_then(|x| x.scope_metrics.get(s))
+                .and_then(|x| x.metrics.get(i))
+            else {
+                return;
+            };
             c.plain(row, loc, TextOrigin::Name, Anchor::Name, &m.name);
             let attrs = super::rows::attrs(payload, loc, sluice_plugin_sdk::Scope::Record);
             c.attrs(row, loc, TextOrigin::Attribute, attrs, Anchor::RecordAttr);
@@ -167,28 +271,53 @@ pub fn replace(payload: &mut Payload, leaf: &Leaf, new: &str) {
 fn locate<'p>(payload: &'p mut Payload, leaf: &Leaf) -> Option<&'p mut String> {
     use sluice_plugin_sdk::Scope;
     let loc = leaf.loc;
-    let (r, s, i) = (loc.resource as usize, loc.scope as usize, loc.record as usize);
+    let (r, s, i) = (
+        loc.resource as usize,
+        loc.scope as usize,
+        loc.record as usize,
+    );
     let in_attrs = |attrs: &'p mut Vec<KeyValue>, a: u32| -> Option<&'p mut String> {
         descend(attrs.get_mut(a as usize)?.value.as_mut()?, &leaf.path)
     };
     match leaf.anchor {
-        Anchor::ResourceAttr(a) => in_attrs(super::rows::attrs_mut(payload, loc, Scope::Resource)?, a),
-        Anchor::ScopeAttr(a) => in_attrs(super::rows::attrs_mut(payload, loc, Scope::InstrumentationScope)?, a),
+        Anchor::ResourceAttr(a) => {
+            in_attrs(super::rows::attrs_mut(payload, loc, Scope::Resource)?, a)
+        }
+        Anchor::ScopeAttr(a) => in_attrs(
+            super::rows::attrs_mut(payload, loc, Scope::InstrumentationScope)?,
+            a,
+        ),
         Anchor::RecordAttr(a) => in_attrs(super::rows::attrs_mut(payload, loc, Scope::Record)?, a),
         anchor => match payload {
             Payload::Traces(req) => {
-                let span = req.resource_spans.get_mut(r)?.scope_spans.get_mut(s)?.spans.get_mut(i)?;
+                let span = req
+                    .resource_spans
+                    .get_mut(r)?
+                    .scope_spans
+                    .get_mut(s)?
+                    .spans
+                    .get_mut(i)?;
                 match anchor {
                     Anchor::Name => Some(&mut span.name),
                     Anchor::StatusMessage => Some(&mut span.status.as_mut()?.message),
                     Anchor::EventName(e) => Some(&mut span.events.get_mut(e as usize)?.name),
-                    Anchor::EventAttr(e, a) => in_attrs(&mut span.events.get_mut(e as usize)?.attributes, a),
-                    Anchor::LinkAttr(l, a) => in_attrs(&mut span.links.get_mut(l as usize)?.attributes, a),
+                    Anchor::EventAttr(e, a) => {
+                        in_attrs(&mut span.events.get_mut(e as usize)?.attributes, a)
+                    }
+                    Anchor::LinkAttr(l, a) => {
+                        in_attrs(&mut span.links.get_mut(l as usize)?.attributes, a)
+                    }
                     _ => None,
                 }
             }
             Payload::Logs(req) => {
-                let log = req.resource_logs.get_mut(r)?.scope_logs.get_mut(s)?.log_records.get_mut(i)?;
+                let log = req
+                    .resource_logs
+                    .get_mut(r)?
+                    .scope_logs
+                    .get_mut(s)?
+                    .log_records
+                    .get_mut(i)?;
                 match anchor {
                     Anchor::Name => Some(&mut log.event_name),
                     Anchor::Body => descend(log.body.as_mut()?, &leaf.path),
@@ -196,7 +325,13 @@ fn locate<'p>(payload: &'p mut Payload, leaf: &Leaf) -> Option<&'p mut String> {
                 }
             }
             Payload::Metrics(req) => {
-                let m: &mut Metric = req.resource_metrics.get_mut(r)?.scope_metrics.get_mut(s)?.metrics.get_mut(i)?;
+                let m: &mut Metric = req
+                    .resource_metrics
+                    .get_mut(r)?
+                    .scope_metrics
+                    .get_mut(s)?
+                    .metrics
+                    .get_mut(i)?;
                 (anchor == Anchor::Name).then_some(&mut m.name)
             }
         },

@@ -25,7 +25,9 @@ where
 {
     let workers = workers.max(1);
     // Instances are created up front so a plugin that cannot start fails before any input is read.
-    let chains: Vec<Chain> = (0..workers).map(|_| Chain::new(plugins)).collect::<Result<_, _>>()?;
+    let chains: Vec<Chain> = (0..workers)
+        .map(|_| Chain::new(plugins))
+        .collect::<Result<_, _>>()?;
     std::thread::scope(|scope| {
         let (in_tx, in_rx) = sync_channel::<(u64, K, Result<Payload, String>)>(workers * 2);
         let in_rx: Arc<Mutex<Receiver<_>>> = Arc::new(Mutex::new(in_rx));
@@ -37,8 +39,11 @@ where
                 loop {
                     // The lock is held only while taking the next job, not while processing it.
                     let job = in_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((seq, key, input))) = job else { break };
-                    let result = input.map(|payload| chain.run(BatchState::new(payload, destinations.clone())));
+                    let Ok(Ok((seq, key, input))) = job else {
+                        break;
+                    };
+                    let result = input
+                        .map(|payload| chain.run(BatchState::new(payload, destinations.clone())));
                     if out_tx.send((seq, key, result)).is_err() {
                         break;
                     }

@@ -7,7 +7,10 @@ pub const NAMES: &[&str] = &["cost"];
 /// A built-in plugin's component bytes and default config, by name.
 pub fn get(name: &str) -> Option<(&'static [u8], &'static str)> {
     match name {
-        "cost" => Some((sluice_artifacts::builtin::COST, include_str!("../../../plugins/cost/pricing.toml"))),
+        "cost" => Some((
+            sluice_artifacts::builtin::COST,
+            include_str!("../../../plugins/cost/pricing.toml"),
+        )),
         _ => None,
     }
 }

@@ -27,7 +27,9 @@ impl CompileCache {
 
     /// The compiled component for `bytes`, from the cache when possible.
     pub fn load(&self, engine: &Engine, bytes: &[u8], digest: &str) -> wasmtime::Result<Component> {
-        let Some(dir) = &self.dir else { return Component::new(engine, bytes) };
+        let Some(dir) = &self.dir else {
+            return Component::new(engine, bytes);
+        };
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
         let path = dir.join(format!("{digest}-{:016x}.cwasm", h.finish()));
@@ -35,7 +37,9 @@ impl CompileCache {
             match deserialize(engine, &path) {
                 Ok(c) => return Ok(c),
                 // A stale or damaged entry is recompiled and overwritten.
-                Err(e) => tracing::warn!(file = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry"),
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry")
+                }
             }
         }
         let component = Component::new(engine, bytes)?;
@@ -66,6 +70,9 @@ fn store(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Creates `dir` (and parents) readable and writable by the owner only.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }

@@ -25,7 +25,10 @@ pub struct RuntimeOptions {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions { cache_dir: default_cache_dir(), max_instances: 256 }
+        RuntimeOptions {
+            cache_dir: default_cache_dir(),
+            max_instances: 256,
+        }
     }
 }
 
@@ -52,7 +55,9 @@ impl Runtime {
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(options.max_instances)));
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(
+            options.max_instances,
+        )));
         let engine = Engine::new(&config)?;
 
         let mut linker = Linker::new(&engine);
@@ -61,16 +66,23 @@ impl Runtime {
 
         let stop_ticker = Arc::new(AtomicBool::new(false));
         let (weak, stop) = (engine.weak(), stop_ticker.clone());
-        std::thread::Builder::new().name("sluice-epoch".into()).spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(EPOCH_TICK);
-                match weak.upgrade() {
-                    Some(engine) => engine.increment_epoch(),
-                    None => break,
+        std::thread::Builder::new()
+            .name("sluice-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
                 }
-            }
-        })?;
-        Ok(Runtime { engine, linker, cache: CompileCache::new(options.cache_dir), stop_ticker })
+            })?;
+        Ok(Runtime {
+            engine,
+            linker,
+            cache: CompileCache::new(options.cache_dir),
+            stop_ticker,
+        })
     }
 }
 

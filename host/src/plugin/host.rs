@@ -21,15 +21,24 @@ fn key(k: w::Key) -> sdk::Key {
         w::Scope::InstrumentationScope => sdk::Scope::InstrumentationScope,
         w::Scope::Record => sdk::Scope::Record,
     };
-    sdk::Key { scope, name: k.name }
+    sdk::Key {
+        scope,
+        name: k.name,
+    }
 }
 
 fn packed_in(p: w::PackedStrings) -> sdk::PackedStrings {
-    sdk::PackedStrings { bytes: p.bytes, offsets: p.offsets }
+    sdk::PackedStrings {
+        bytes: p.bytes,
+        offsets: p.offsets,
+    }
 }
 
 fn packed_out(p: sdk::PackedStrings) -> w::PackedStrings {
-    w::PackedStrings { bytes: p.bytes, offsets: p.offsets }
+    w::PackedStrings {
+        bytes: p.bytes,
+        offsets: p.offsets,
+    }
 }
 
 fn kind_in(k: w::ValueKind) -> sdk::ValueKind {
@@ -78,7 +87,9 @@ pub fn signal_in(s: w::Signal) -> sdk::Signal {
 
 impl StoreState {
     fn batch(&mut self) -> wasmtime::Result<&mut BatchState> {
-        self.batch.as_mut().ok_or_else(|| wasmtime::format_err!("batch used outside of a `process` call"))
+        self.batch
+            .as_mut()
+            .ok_or_else(|| wasmtime::format_err!("batch used outside of a `process` call"))
     }
 }
 
@@ -114,7 +125,12 @@ impl w::HostRecords for StoreState {
         })
     }
 
-    fn set_column(&mut self, _: Resource<BatchHandle>, k: w::Key, v: w::Column) -> wasmtime::Result<Result<(), String>> {
+    fn set_column(
+        &mut self,
+        _: Resource<BatchHandle>,
+        k: w::Key,
+        v: w::Column,
+    ) -> wasmtime::Result<Result<(), String>> {
         let column = sdk::Column {
             kinds: v.kinds.into_iter().map(kind_in).collect(),
             strings: packed_in(v.strings),
@@ -125,11 +141,20 @@ impl w::HostRecords for StoreState {
         Ok(self.batch()?.set_column(&key(k), column))
     }
 
-    fn remove(&mut self, _: Resource<BatchHandle>, k: w::Key, rows: Vec<u32>) -> wasmtime::Result<Result<(), String>> {
+    fn remove(
+        &mut self,
+        _: Resource<BatchHandle>,
+        k: w::Key,
+        rows: Vec<u32>,
+    ) -> wasmtime::Result<Result<(), String>> {
         Ok(self.batch()?.remove(&key(k), &rows))
     }
 
-    fn texts(&mut self, _: Resource<BatchHandle>, rows: Vec<u32>) -> wasmtime::Result<Result<w::Texts, String>> {
+    fn texts(
+        &mut self,
+        _: Resource<BatchHandle>,
+        rows: Vec<u32>,
+    ) -> wasmtime::Result<Result<w::Texts, String>> {
         Ok(self.batch()?.texts(&rows).map(|t| w::Texts {
             ids: t.ids,
             rows: t.rows,
@@ -139,19 +164,38 @@ impl w::HostRecords for StoreState {
         }))
     }
 
-    fn replace_texts(&mut self, _: Resource<BatchHandle>, ids: Vec<u32>, s: w::PackedStrings) -> wasmtime::Result<Result<(), String>> {
+    fn replace_texts(
+        &mut self,
+        _: Resource<BatchHandle>,
+        ids: Vec<u32>,
+        s: w::PackedStrings,
+    ) -> wasmtime::Result<Result<(), String>> {
         Ok(self.batch()?.replace_texts(&ids, packed_in(s)))
     }
 
-    fn drop_rows(&mut self, _: Resource<BatchHandle>, rows: Vec<u32>) -> wasmtime::Result<Result<(), String>> {
+    fn drop_rows(
+        &mut self,
+        _: Resource<BatchHandle>,
+        rows: Vec<u32>,
+    ) -> wasmtime::Result<Result<(), String>> {
         Ok(self.batch()?.drop_rows(&rows))
     }
 
-    fn add_destination(&mut self, _: Resource<BatchHandle>, rows: Vec<u32>, d: String) -> wasmtime::Result<Result<(), String>> {
+    fn add_destination(
+        &mut self,
+        _: Resource<BatchHandle>,
+        rows: Vec<u32>,
+        d: String,
+    ) -> wasmtime::Result<Result<(), String>> {
         Ok(self.batch()?.add_destination(&rows, &d))
     }
 
-    fn deny_destination(&mut self, _: Resource<BatchHandle>, rows: Vec<u32>, d: String) -> wasmtime::Result<Result<(), String>> {
+    fn deny_destination(
+        &mut self,
+        _: Resource<BatchHandle>,
+        rows: Vec<u32>,
+        d: String,
+    ) -> wasmtime::Result<Result<(), String>> {
         Ok(self.batch()?.deny_destination(&rows, &d))
     }
 
@@ -169,7 +213,12 @@ impl w::Host for StoreState {
             .list()
             .iter()
             .cloned()
-            .map(|d| w::Destination { name: d.name, region: d.region, third_party: d.third_party, retains: d.retains })
+            .map(|d| w::Destination {
+                name: d.name,
+                region: d.region,
+                third_party: d.third_party,
+                retains: d.retains,
+            })
             .collect())
     }
 }

@@ -61,27 +61,41 @@ pub struct LoadedPlugin {
 
 impl LoadedPlugin {
     /// Compiles (or fetches from the cache) and validates the plugin a config stage names.
-    pub fn load(runtime: &Runtime, cfg: &PluginConfig, destinations: Arc<Destinations>) -> Result<Arc<Self>, LoadError> {
+    pub fn load(
+        runtime: &Runtime,
+        cfg: &PluginConfig,
+        destinations: Arc<Destinations>,
+    ) -> Result<Arc<Self>, LoadError> {
         let name = cfg.name.clone();
-        let (bytes, source, default_config): (std::borrow::Cow<'_, [u8]>, _, _) = match (&cfg.builtin, &cfg.path) {
-            (Some(b), _) => {
-                let (bytes, dflt) = super::builtin::get(b)
-                    .ok_or_else(|| LoadError::Setup { plugin: name.clone(), reason: format!("unknown built-in plugin `{b}`") })?;
-                (bytes.into(), PluginSource::Builtin(b.clone()), dflt)
-            }
-            (None, Some(path)) => {
-                let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-                    plugin: name.clone(),
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                (bytes.into(), PluginSource::File(path.clone()), "")
-            }
-            (None, None) => return Err(LoadError::Setup { plugin: name, reason: "no `builtin` or `path` set".into() }),
-        };
+        let (bytes, source, default_config): (std::borrow::Cow<'_, [u8]>, _, _) =
+            match (&cfg.builtin, &cfg.path) {
+                (Some(b), _) => {
+                    let (bytes, dflt) = super::builtin::get(b).ok_or_else(|| LoadError::Setup {
+                        plugin: name.clone(),
+                        reason: format!("unknown built-in plugin `{b}`"),
+                    })?;
+                    (bytes.into(), PluginSource::Builtin(b.clone()), dflt)
+                }
+                (None, Some(path)) => {
+                    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+                        plugin: name.clone(),
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                    (bytes.into(), PluginSource::File(path.clone()), "")
+                }
+                (None, None) => {
+                    return Err(LoadError::Setup {
+                        plugin: name,
+                        reason: "no `builtin` or `path` set".into(),
+                    });
+                }
+            };
         let config = match &cfg.config {
-            Some(table) => toml::to_string(table)
-                .map_err(|e| LoadError::Setup { plugin: name.clone(), reason: format!("config: {e}") })?,
+            Some(table) => toml::to_string(table).map_err(|e| LoadError::Setup {
+                plugin: name.clone(),
+                reason: format!("config: {e}"),
+            })?,
             None => default_config.to_string(),
         };
         Self::from_bytes(runtime, &bytes, source, cfg, config, destinations)
@@ -101,9 +115,18 @@ impl LoadedPlugin {
         let component = runtime
             .cache
             .load(&runtime.engine, bytes, &sha256)
-            .map_err(|e| LoadError::Compile { plugin: name.clone(), reason: format!("{e:#}") })?;
-        let contract = |e: wasmtime::Error| LoadError::Contract { plugin: name.clone(), reason: format!("{e:#}") };
-        let pre = runtime.linker.instantiate_pre(&component).map_err(contract)?;
+            .map_err(|e| LoadError::Compile {
+                plugin: name.clone(),
+                reason: format!("{e:#}"),
+            })?;
+        let contract = |e: wasmtime::Error| LoadError::Contract {
+            plugin: name.clone(),
+            reason: format!("{e:#}"),
+        };
+        let pre = runtime
+            .linker
+            .instantiate_pre(&component)
+            .map_err(contract)?;
         let pre = PluginPre::new(pre).map_err(contract)?;
         let mut loaded = LoadedPlugin {
             name: name.clone(),
@@ -127,12 +150,18 @@ impl LoadedPlugin {
 
     /// A new instance, initialised with the plugin's config.
     fn start(&self) -> Result<(Store<StoreState>, Info), LoadError> {
-        let setup = |reason: String| LoadError::Setup { plugin: self.name.clone(), reason };
+        let setup = |reason: String| LoadError::Setup {
+            plugin: self.name.clone(),
+            reason,
+        };
         let wasi = wasi_context(&self.grants).map_err(setup)?;
         let state = StoreState {
             wasi,
             table: Default::default(),
-            limits: MemoryCap { max_bytes: (self.memory_mib as usize) << 20, hit: false },
+            limits: MemoryCap {
+                max_bytes: (self.memory_mib as usize) << 20,
+                hit: false,
+            },
             batch: None,
             destinations: self.destinations.clone(),
             bindings: None,
@@ -142,13 +171,23 @@ impl LoadedPlugin {
         store.epoch_deadline_trap();
         let init_deadline = Duration::from_millis(self.timeout_ms).max(MIN_INIT_DEADLINE);
         store.set_epoch_deadline(ticks(init_deadline));
-        let init = |reason: String| LoadError::Init { plugin: self.name.clone(), reason };
-        let bindings = self.pre.instantiate(&mut store).map_err(|e| init(self.describe(&store, &e, init_deadline).to_string()))?;
+        let init = |reason: String| LoadError::Init {
+            plugin: self.name.clone(),
+            reason,
+        };
+        let bindings = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| init(self.describe(&store, &e, init_deadline).to_string()))?;
         let info = bindings
             .call_init(&mut store, &self.config)
             .map_err(|e| init(self.describe(&store, &e, init_deadline).to_string()))?
             .map_err(init)?;
-        let info = Info { name: info.name, version: info.version, signals: info.signals.into_iter().map(signal_in).collect() };
+        let info = Info {
+            name: info.name,
+            version: info.version,
+            signals: info.signals.into_iter().map(signal_in).collect(),
+        };
         store.data_mut().bindings = Some(bindings);
         Ok((store, info))
     }
@@ -156,14 +195,26 @@ impl LoadedPlugin {
     /// A ready instance for a worker.
     pub fn instantiate(self: &Arc<Self>) -> Result<PluginInstance, LoadError> {
         let (store, _) = self.start()?;
-        Ok(PluginInstance { plugin: self.clone(), store: Some(store) })
+        Ok(PluginInstance {
+            plugin: self.clone(),
+            store: Some(store),
+        })
     }
 
-    fn describe(&self, store: &Store<StoreState>, e: &wasmtime::Error, deadline: Duration) -> CallFailure {
+    fn describe(
+        &self,
+        store: &Store<StoreState>,
+        e: &wasmtime::Error,
+        deadline: Duration,
+    ) -> CallFailure {
         if store.data().limits.hit {
-            CallFailure::OutOfMemory { mib: self.memory_mib }
+            CallFailure::OutOfMemory {
+                mib: self.memory_mib,
+            }
         } else if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            CallFailure::Timeout { ms: deadline.as_millis() as u64 }
+            CallFailure::Timeout {
+                ms: deadline.as_millis() as u64,
+            }
         } else {
             CallFailure::Trap(format!("{e:#}"))
         }
@@ -194,7 +245,14 @@ impl PluginInstance {
             Some(s) => s,
             None => match self.plugin.start() {
                 Ok((s, _)) => s,
-                Err(e) => return (batch, Err(CallFailure::Trap(format!("cannot replace the failed instance: {e}")))),
+                Err(e) => {
+                    return (
+                        batch,
+                        Err(CallFailure::Trap(format!(
+                            "cannot replace the failed instance: {e}"
+                        ))),
+                    );
+                }
             },
         };
         let mut store = store;
@@ -207,17 +265,26 @@ impl PluginInstance {
                 let rep = handle.rep();
                 let bindings = store.data_mut().bindings.take();
                 let r = match &bindings {
-                    Some(b) => b.call_process(&mut store, handle).map_err(|e| self.plugin.describe(&store, &e, deadline)),
+                    Some(b) => b
+                        .call_process(&mut store, handle)
+                        .map_err(|e| self.plugin.describe(&store, &e, deadline)),
                     None => Err(CallFailure::Trap("instance has no bindings".into())),
                 };
                 store.data_mut().bindings = bindings;
                 // The handle is ours (the guest only borrowed it): release its table slot.
-                let _ = store.data_mut().table.delete(Resource::<BatchHandle>::new_own(rep));
+                let _ = store
+                    .data_mut()
+                    .table
+                    .delete(Resource::<BatchHandle>::new_own(rep));
                 r
             }
             Err(e) => Err(CallFailure::Trap(format!("resource table: {e}"))),
         };
-        batch = store.data_mut().batch.take().expect("the batch stays in the store for the whole call");
+        batch = store
+            .data_mut()
+            .batch
+            .take()
+            .expect("the batch stays in the store for the whole call");
         let outcome = match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(message)) => Err(CallFailure::Error(message)),

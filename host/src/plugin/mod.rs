@@ -11,7 +11,7 @@ mod host;
 mod instance;
 pub mod store;
 
+pub use cache::create_private_dir;
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::{CallFailure, LoadError};
-pub use cache::create_private_dir;
 pub use instance::{LoadedPlugin, PluginInstance, PluginSource};

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{
+    HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+};
 
 /// The host-side value behind the guest's `records` handle. The batch itself lives in
 /// [`StoreState::batch`]; the handle only proves the guest was given one.
@@ -29,7 +31,10 @@ pub struct StoreState {
 
 impl WasiView for StoreState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -44,13 +49,23 @@ pub struct MemoryCap {
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let ok = desired <= self.max_bytes;
         self.hit |= !ok;
         Ok(ok)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
 }
@@ -90,7 +105,9 @@ pub fn wasi_context(grants: &Grants) -> Result<WasiCtx, String> {
     if grants.network {
         b.inherit_network().allow_ip_name_lookup(true);
     } else {
-        b.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+        b.allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
     }
     for name in &grants.env {
         if let Ok(value) = std::env::var(name) {
@@ -98,7 +115,11 @@ pub fn wasi_context(grants: &Grants) -> Result<WasiCtx, String> {
         }
     }
     for dir in &grants.dirs {
-        let perms = if dir.writable { wasmtime_wasi::FsPerms::ReadWrite } else { wasmtime_wasi::FsPerms::ReadOnly };
+        let perms = if dir.writable {
+            wasmtime_wasi::FsPerms::ReadWrite
+        } else {
+            wasmtime_wasi::FsPerms::ReadOnly
+        };
         b.preopened_dir(&dir.host, &dir.guest, perms)
             .map_err(|e| format!("grants.dirs: cannot open `{}`: {e}", dir.host.display()))?;
     }

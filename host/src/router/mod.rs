@@ -22,14 +22,30 @@ impl Destinations {
         let list: Vec<Destination> = config
             .destinations
             .iter()
-            .map(|d| Destination { name: d.name.clone(), region: d.region.clone(), third_party: d.third_party, retains: d.retains })
+            .map(|d| Destination {
+                name: d.name.clone(),
+                region: d.region.clone(),
+                third_party: d.third_party,
+                retains: d.retains,
+            })
             .collect();
-        let by_name: HashMap<String, usize> = list.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
+        let by_name: HashMap<String, usize> = list
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.clone(), i))
+            .collect();
         let default_mask = match &config.routing.default {
-            Some(names) => names.iter().filter_map(|n| by_name.get(n)).fold(0, |m, i| m | (1u64 << i)),
+            Some(names) => names
+                .iter()
+                .filter_map(|n| by_name.get(n))
+                .fold(0, |m, i| m | (1u64 << i)),
             None => all_bits(list.len()),
         };
-        Destinations { list, by_name, default_mask }
+        Destinations {
+            list,
+            by_name,
+            default_mask,
+        }
     }
 
     /// Every destination, in config order (bit `i` of a mask is destination `i`).
@@ -72,14 +88,18 @@ impl Route {
 /// `masks[i]` is row `i`'s effective destination mask, in payload order.
 pub fn split(payload: Payload, masks: &[u64], destinations: usize) -> Vec<(usize, Payload)> {
     let union = masks.iter().fold(0, |a, m| a | m);
-    let targets: Vec<usize> = (0..destinations.min(64)).filter(|d| union & (1 << d) != 0).collect();
+    let targets: Vec<usize> = (0..destinations.min(64))
+        .filter(|d| union & (1 << d) != 0)
+        .collect();
     let uniform = masks.windows(2).all(|w| w[0] == w[1]);
     let keep = |p: &mut Payload, d: usize| {
         if !uniform {
             retain_rows(p, |i| masks[i] & (1 << d) != 0);
         }
     };
-    let Some((&last, others)) = targets.split_last() else { return Vec::new() };
+    let Some((&last, others)) = targets.split_last() else {
+        return Vec::new();
+    };
     let mut out = Vec::with_capacity(targets.len());
     for &d in others {
         let mut p = payload.clone();
@@ -95,7 +115,7 @@ pub fn split(payload: Payload, masks: &[u64], destinations: usize) -> Vec<(usize
 
 /// Keeps the rows that at least one destination receives (for `--output`).
 pub fn union(mut payload: Payload, masks: &[u64]) -> Payload {
-    if masks.iter().any(|m| *m == 0) {
+    if masks.contains(&0) {
         retain_rows(&mut payload, |i| masks[i] != 0);
     }
     payload

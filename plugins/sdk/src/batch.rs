@@ -43,13 +43,17 @@ impl<'a> Batch<'a> {
     /// Trace ids, one `[u8; 16]` per row (zeros where none).
     pub fn trace_ids(&self) -> Vec<[u8; 16]> {
         let raw = self.api.trace_ids();
-        raw.chunks_exact(16).map(|c| c.try_into().unwrap_or([0; 16])).collect()
+        raw.chunks_exact(16)
+            .map(|c| c.try_into().unwrap_or([0; 16]))
+            .collect()
     }
 
     /// Span ids, one `[u8; 8]` per row (zeros where none).
     pub fn span_ids(&self) -> Vec<[u8; 8]> {
         let raw = self.api.span_ids();
-        raw.chunks_exact(8).map(|c| c.try_into().unwrap_or([0; 8])).collect()
+        raw.chunks_exact(8)
+            .map(|c| c.try_into().unwrap_or([0; 8]))
+            .collect()
     }
 
     /// One attribute across every row.

@@ -20,22 +20,30 @@ impl Column {
 
     /// Row `row`'s value if it is a string.
     pub fn str(&self, row: u32) -> Option<&str> {
-        (self.kind(row) == ValueKind::Str).then(|| self.strings.get(row as usize)).flatten()
+        (self.kind(row) == ValueKind::Str)
+            .then(|| self.strings.get(row as usize))
+            .flatten()
     }
 
     /// Row `row`'s value if it is an integer.
     pub fn int(&self, row: u32) -> Option<i64> {
-        (self.kind(row) == ValueKind::Int).then(|| self.ints.get(row as usize).copied()).flatten()
+        (self.kind(row) == ValueKind::Int)
+            .then(|| self.ints.get(row as usize).copied())
+            .flatten()
     }
 
     /// Row `row`'s value if it is a double.
     pub fn double(&self, row: u32) -> Option<f64> {
-        (self.kind(row) == ValueKind::Double).then(|| self.doubles.get(row as usize).copied()).flatten()
+        (self.kind(row) == ValueKind::Double)
+            .then(|| self.doubles.get(row as usize).copied())
+            .flatten()
     }
 
     /// Row `row`'s value if it is a bool.
     pub fn bool(&self, row: u32) -> Option<bool> {
-        (self.kind(row) == ValueKind::Boolean).then(|| self.bools.get(row as usize).copied()).flatten()
+        (self.kind(row) == ValueKind::Boolean)
+            .then(|| self.bools.get(row as usize).copied())
+            .flatten()
     }
 
     /// Row `row`'s value as a number, whether it arrived as an int, a double or a numeric string.
@@ -52,7 +60,10 @@ impl Column {
     pub fn count(&self, row: u32) -> Option<u64> {
         match self.kind(row) {
             ValueKind::Int => self.int(row).and_then(|v| u64::try_from(v).ok()),
-            ValueKind::Double => self.double(row).filter(|v| *v >= 0.0 && v.fract() == 0.0).map(|v| v as u64),
+            ValueKind::Double => self
+                .double(row)
+                .filter(|v| *v >= 0.0 && v.fract() == 0.0)
+                .map(|v| v as u64),
             ValueKind::Str => self.str(row).and_then(|s| s.trim().parse().ok()),
             _ => None,
         }
@@ -83,7 +94,11 @@ impl ColumnBuilder {
 
     fn mark(&mut self, row: u32, kind: ValueKind) -> usize {
         let i = row as usize;
-        assert!(i < self.kinds.len(), "row {row} out of range for a column of {} rows", self.kinds.len());
+        assert!(
+            i < self.kinds.len(),
+            "row {row} out of range for a column of {} rows",
+            self.kinds.len()
+        );
         self.kinds[i] = kind;
         i
     }
@@ -129,8 +144,17 @@ impl ColumnBuilder {
         let strings = if self.strings.is_empty() {
             PackedStrings::default()
         } else {
-            self.strings.iter().map(|s| s.as_deref().unwrap_or("")).collect()
+            self.strings
+                .iter()
+                .map(|s| s.as_deref().unwrap_or(""))
+                .collect()
         };
-        Column { kinds: self.kinds, strings, ints: self.ints, doubles: self.doubles, bools: self.bools }
+        Column {
+            kinds: self.kinds,
+            strings,
+            ints: self.ints,
+            doubles: self.doubles,
+            bools: self.bools,
+        }
     }
 }

@@ -54,15 +54,24 @@ fn key_to_wit(k: &t::Key) -> w::Key {
         t::Scope::InstrumentationScope => w::Scope::InstrumentationScope,
         t::Scope::Record => w::Scope::Record,
     };
-    w::Key { scope, name: k.name.clone() }
+    w::Key {
+        scope,
+        name: k.name.clone(),
+    }
 }
 
 fn packed_from_wit(p: w::PackedStrings) -> t::PackedStrings {
-    t::PackedStrings { bytes: p.bytes, offsets: p.offsets }
+    t::PackedStrings {
+        bytes: p.bytes,
+        offsets: p.offsets,
+    }
 }
 
 fn packed_to_wit(p: t::PackedStrings) -> w::PackedStrings {
-    w::PackedStrings { bytes: p.bytes, offsets: p.offsets }
+    w::PackedStrings {
+        bytes: p.bytes,
+        offsets: p.offsets,
+    }
 }
 
 fn kind_from_wit(k: w::ValueKind) -> t::ValueKind {
@@ -177,7 +186,12 @@ impl RecordsApi for GuestRecords<'_> {
     fn destinations(&self) -> Vec<t::Destination> {
         w::destinations()
             .into_iter()
-            .map(|d| t::Destination { name: d.name, region: d.region, third_party: d.third_party, retains: d.retains })
+            .map(|d| t::Destination {
+                name: d.name,
+                region: d.region,
+                third_party: d.third_party,
+                retains: d.retains,
+            })
             .collect()
     }
 }

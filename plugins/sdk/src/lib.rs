@@ -56,7 +56,11 @@ pub trait Plugin: Sized + 'static {
 impl Info {
     /// Builds an `Info` from borrowed parts.
     pub fn new(name: &str, version: &str, signals: &[Signal]) -> Self {
-        Info { name: name.to_string(), version: version.to_string(), signals: signals.to_vec() }
+        Info {
+            name: name.to_string(),
+            version: version.to_string(),
+            signals: signals.to_vec(),
+        }
     }
 }
 
@@ -74,16 +78,23 @@ macro_rules! export_plugin {
             }
             struct Export;
             impl $crate::guest::bindings::Guest for Export {
-                fn init(config: ::std::string::String) -> ::std::result::Result<$crate::guest::bindings::Info, ::std::string::String> {
+                fn init(
+                    config: ::std::string::String,
+                ) -> ::std::result::Result<$crate::guest::bindings::Info, ::std::string::String>
+                {
                     let plugin = <$plugin as $crate::Plugin>::init(&config)?;
                     let info = $crate::guest::info_to_wit($crate::Plugin::info(&plugin));
                     STATE.with(|s| *s.borrow_mut() = ::std::option::Option::Some(plugin));
                     ::std::result::Result::Ok(info)
                 }
-                fn process(records: $crate::guest::RecordsRef<'_>) -> ::std::result::Result<(), ::std::string::String> {
+                fn process(
+                    records: $crate::guest::RecordsRef<'_>,
+                ) -> ::std::result::Result<(), ::std::string::String> {
                     STATE.with(|s| {
                         let mut state = s.borrow_mut();
-                        let plugin = state.as_mut().ok_or_else(|| ::std::string::String::from("process called before init"))?;
+                        let plugin = state.as_mut().ok_or_else(|| {
+                            ::std::string::String::from("process called before init")
+                })?;
                         let mut api = $crate::guest::GuestRecords::new(records);
                         let mut batch = $crate::Batch::new(&mut api);
                         $crate::Plugin::process(plugin, &mut batch)

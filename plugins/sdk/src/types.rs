@@ -37,12 +37,18 @@ pub struct Key {
 impl Key {
     /// A key in the row's own attributes.
     pub fn record(name: impl Into<String>) -> Self {
-        Key { scope: Scope::Record, name: name.into() }
+        Key {
+            scope: Scope::Record,
+            name: name.into(),
+        }
     }
 
     /// A key in the row's resource attributes.
     pub fn resource(name: impl Into<String>) -> Self {
-        Key { scope: Scope::Resource, name: name.into() }
+        Key {
+            scope: Scope::Resource,
+            name: name.into(),
+        }
     }
 }
 
@@ -60,7 +66,10 @@ impl PackedStrings {
     pub fn with_capacity(n: usize, bytes: usize) -> Self {
         let mut offsets = Vec::with_capacity(n + 1);
         offsets.push(0);
-        PackedStrings { bytes: Vec::with_capacity(bytes), offsets }
+        PackedStrings {
+            bytes: Vec::with_capacity(bytes),
+            offsets,
+        }
     }
 
     /// Appends one string.
@@ -97,7 +106,11 @@ impl PackedStrings {
     /// Checks that the offsets are well formed and every string is UTF-8.
     pub fn validate(&self) -> Result<(), String> {
         if self.offsets.is_empty() {
-            return if self.bytes.is_empty() { Ok(()) } else { Err("packed strings: bytes without offsets".into()) };
+            return if self.bytes.is_empty() {
+                Ok(())
+            } else {
+                Err("packed strings: bytes without offsets".into())
+            };
         }
         if self.offsets[0] != 0 {
             return Err("packed strings: offsets must start at 0".into());

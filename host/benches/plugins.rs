@@ -1,0 +1,384 @@
+//! The cost of the plugin boundary: each test plugin run as a Wasm component through
+//! [`PluginInstance::process`] against the very same plugin type called natively on a
+//! [`BatchState`], on one realistic batch of 1,000 LLM spans.
+//!
+//! Every arm times the same host work around the plugin: build the `BatchState` from a
+//! payload, run the plugin, commit its edits, `finish()`. The payload clone each iteration
+//! consumes is made outside the timing (`iter_batched`), and so is dropping the result, so
+//! `wasm / native` is the boundary's cost and `arm - baseline` is the plugin's own share.
+//! `scripts/bench.sh` runs this and prints the per-record table; `BENCHMARKS.md` has figures.
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, ArrayValue, InstrumentationScope, KeyValue, any_value::Value,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{
+    ResourceSpans, ScopeSpans, Span, Status, span::SpanKind, status::StatusCode,
+};
+use sluice::config::PluginConfig;
+use sluice::otlp::Payload;
+use sluice::pipeline::{BatchState, Processed};
+use sluice::plugin::{LoadedPlugin, PluginInstance, PluginSource, Runtime, RuntimeOptions};
+use sluice::router::Destinations;
+use sluice_plugin_sdk::{Batch, Plugin};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+use test_passthrough::Passthrough;
+use test_token_cost::TokenCost;
+
+/// Rows per batch; every figure is also reported per row through `Throughput::Elements`.
+const ROWS: usize = 1_000;
+/// Resources in the batch (services), each with one scope holding `ROWS / RESOURCES` spans.
+const RESOURCES: usize = 4;
+/// Models the spans name: four the token-cost plugin prices, one it does not.
+const MODELS: &[(&str, &str)] = &[
+    ("gpt-4o", "openai"),
+    ("gpt-4o-mini", "openai"),
+    ("claude-sonnet-4", "anthropic"),
+    ("gemini-2.0-flash", "gcp.gemini"),
+    ("llama-3.1-70b-instruct", "self-hosted"),
+];
+
+/// A small deterministic generator, so every run benchmarks the same batch.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn kv(key: &str, value: Value) -> KeyValue {
+    KeyValue {
+        key: key.to_string(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    }
+}
+
+fn s(key: &str, value: impl Into<String>) -> KeyValue {
+    kv(key, Value::StringValue(value.into()))
+}
+
+fn i(key: &str, value: i64) -> KeyValue {
+    kv(key, Value::IntValue(value))
+}
+
+/// About `len` bytes of prose, different for every `seed`.
+fn text(seed: u64, len: usize) -> String {
+    const WORDS: &[&str] = &[
+        "the",
+        "customer",
+        "asked",
+        "about",
+        "their",
+        "invoice",
+        "please",
+        "summarise",
+        "following",
+        "conversation",
+        "and",
+        "list",
+        "every",
+        "action",
+        "item",
+        "with",
+        "owner",
+        "deadline",
+    ];
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut out = String::with_capacity(len + 16);
+    while out.len() < len {
+        out.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
+        out.push(' ');
+    }
+    out
+}
+
+/// One LLM call span: 20 attributes, among them the three the token-cost plugin reads and a
+/// ~1.5 KB prompt.
+fn span(row: usize, model: usize, rng: &mut Rng) -> Span {
+    let (name, provider) = MODELS[model];
+    let input_tokens = 200 + rng.below(3_000) as i64;
+    let output_tokens = 20 + rng.below(800) as i64;
+    let mut trace_id = [0u8; 16];
+    trace_id[..8].copy_from_slice(&rng.next().to_be_bytes());
+    trace_id[8..].copy_from_slice(&(row as u64 / 5).to_be_bytes());
+    let start = 1_750_000_000_000_000_000 + row as u64 * 1_000_000;
+    let attributes = vec![
+        s("gen_ai.operation.name", "chat"),
+        s("gen_ai.provider.name", provider),
+        s("gen_ai.request.model", name),
+        s("gen_ai.response.model", format!("{name}-2025-01-01")),
+        kv("gen_ai.request.temperature", Value::DoubleValue(0.7)),
+        kv("gen_ai.request.top_p", Value::DoubleValue(0.95)),
+        i("gen_ai.request.max_tokens", 1_024),
+        i("gen_ai.usage.input_tokens", input_tokens),
+        i("gen_ai.usage.output_tokens", output_tokens),
+        s(
+            "gen_ai.response.id",
+            format!("chatcmpl-{:016x}", rng.next()),
+        ),
+        kv(
+            "gen_ai.response.finish_reasons",
+            Value::ArrayValue(ArrayValue {
+                values: vec![AnyValue {
+                    value: Some(Value::StringValue("stop".into())),
+                }],
+            }),
+        ),
+        s("gen_ai.prompt", text(row as u64, 1_500)),
+        s("gen_ai.completion", text(row as u64 + 1_000_000, 300)),
+        s("gen_ai.conversation.id", format!("conv-{}", row / 5)),
+        s("server.address", format!("api.{provider}.example")),
+        i("server.port", 443),
+        i("http.response.status_code", 200),
+        s("user.id", format!("user-{}", rng.below(200))),
+        s("session.id", format!("sess-{:08x}", rng.next() as u32)),
+        kv("gen_ai.request.stream", Value::BoolValue(row % 3 == 0)),
+    ];
+    Span {
+        trace_id: trace_id.to_vec(),
+        span_id: rng.next().to_be_bytes().to_vec(),
+        name: format!("chat {name}"),
+        kind: SpanKind::Client as i32,
+        start_time_unix_nano: start,
+        end_time_unix_nano: start + 400_000_000 + rng.below(4_000_000_000),
+        attributes,
+        status: Some(Status {
+            code: StatusCode::Ok as i32,
+            message: String::new(),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The benchmark batch: 1,000 spans over four services. Consecutive calls reuse the previous
+/// call's model half of the time (agents call one model repeatedly), so both the hit and the
+/// miss of the plugin's model cache are exercised.
+fn batch() -> ExportTraceServiceRequest {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut model = 0;
+    let per_resource = ROWS / RESOURCES;
+    let resource_spans = (0..RESOURCES)
+        .map(|r| {
+            let spans = (0..per_resource)
+                .map(|k| {
+                    if rng.below(2) == 0 {
+                        model = rng.below(MODELS.len() as u64) as usize;
+                    }
+                    span(r * per_resource + k, model, &mut rng)
+                })
+                .collect();
+            let resource = Resource {
+                attributes: vec![
+                    s("service.name", format!("assistant-{r}")),
+                    s("service.version", "1.4.2"),
+                    s("deployment.environment.name", "production"),
+                    s("host.name", format!("node-{r:02}.eu-west-1.internal")),
+                    s("telemetry.sdk.name", "opentelemetry"),
+                    s("telemetry.sdk.language", "python"),
+                    s("telemetry.sdk.version", "1.30.0"),
+                    s("tenant.id", "acme"),
+                ],
+                ..Default::default()
+            };
+            let scope = InstrumentationScope {
+                name: "opentelemetry.instrumentation.openai_v2".into(),
+                version: "2.1b0".into(),
+                ..Default::default()
+            };
+            ResourceSpans {
+                resource: Some(resource),
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(scope),
+                    spans,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }
+        })
+        .collect();
+    ExportTraceServiceRequest { resource_spans }
+}
+
+/// Loads a test plugin component and makes the one instance the benchmark reuses.
+fn instance(
+    runtime: &Runtime,
+    path: &str,
+    name: &str,
+    destinations: &Arc<Destinations>,
+) -> PluginInstance {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let cfg: PluginConfig =
+        toml::from_str(&format!("name = {name:?}")).expect("a minimal plugin config");
+    let loaded = LoadedPlugin::from_bytes(
+        runtime,
+        &bytes,
+        PluginSource::File(path.into()),
+        &cfg,
+        String::new(),
+        destinations.clone(),
+    )
+    .unwrap_or_else(|e| panic!("loading {path}: {e}"));
+    loaded
+        .instantiate()
+        .unwrap_or_else(|e| panic!("instantiating {path}: {e}"))
+}
+
+/// The timed work of a Wasm arm: build the batch view, call the component, commit, finish.
+fn run_wasm(
+    plugin: &mut PluginInstance,
+    request: ExportTraceServiceRequest,
+    destinations: &Arc<Destinations>,
+) -> Processed {
+    let state = BatchState::new(Payload::Traces(request), destinations.clone());
+    let (state, outcome) = plugin.process(state);
+    if let Err(e) = outcome {
+        panic!("plugin failed: {e}");
+    }
+    state.finish()
+}
+
+/// The timed work of a native arm: the same, with the plugin type called directly.
+fn run_native(
+    plugin: &mut impl Plugin,
+    request: ExportTraceServiceRequest,
+    destinations: &Arc<Destinations>,
+) -> Processed {
+    let mut state = BatchState::new(Payload::Traces(request), destinations.clone());
+    let outcome = plugin.process(&mut Batch::new(&mut state));
+    if let Err(e) = outcome {
+        panic!("plugin failed: {e}");
+    }
+    state.commit();
+    state.finish()
+}
+
+/// Rows that carry a cost after processing.
+fn priced_rows(processed: &Processed) -> usize {
+    let Payload::Traces(req) = &processed.payload else {
+        return 0;
+    };
+    req.resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .flat_map(|ss| &ss.spans)
+        .filter(|sp| sp.attributes.iter().any(|a| a.key == test_token_cost::COST))
+        .count()
+}
+
+fn benches(c: &mut Criterion) {
+    let request = batch();
+    let destinations = Arc::new(Destinations::default());
+    let cache = tempfile::tempdir().expect("a private compile cache dir");
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: Some(cache.path().to_path_buf()),
+        max_instances: 8,
+    })
+    .expect("the plugin runtime");
+    let mut passthrough_wasm = instance(
+        &runtime,
+        sluice_artifacts::test_plugins::PASSTHROUGH,
+        "passthrough",
+        &destinations,
+    );
+    let mut token_cost_wasm = instance(
+        &runtime,
+        sluice_artifacts::test_plugins::TOKEN_COST,
+        "token-cost",
+        &destinations,
+    );
+    let mut passthrough_native = Passthrough::init("").expect("passthrough init");
+    let mut token_cost_native = TokenCost::init("").expect("token-cost init");
+
+    // Both builds of the plugin must do the same thing, or the ratio means nothing.
+    let wasm = run_wasm(&mut token_cost_wasm, request.clone(), &destinations);
+    let native = run_native(&mut token_cost_native, request.clone(), &destinations);
+    assert_eq!(
+        wasm.payload, native.payload,
+        "token-cost: Wasm and native results differ"
+    );
+    let priced = priced_rows(&native);
+    assert!(
+        priced > ROWS / 2 && priced < ROWS,
+        "token-cost priced {priced} of {ROWS} rows"
+    );
+    eprintln!(
+        "batch: {ROWS} spans, {} bytes as protobuf, {priced} rows priced by token-cost",
+        sluice::otlp::protobuf::encode(&Payload::Traces(request.clone())).len()
+    );
+
+    let input = || request.clone();
+    let mut group = c.benchmark_group("baseline");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    group.bench_function("batch_state_only", |b| {
+        b.iter_batched(
+            input,
+            |req| BatchState::new(Payload::Traces(black_box(req)), destinations.clone()).finish(),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("passthrough");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    group.bench_function("wasm", |b| {
+        b.iter_batched(
+            input,
+            |req| run_wasm(&mut passthrough_wasm, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("native", |b| {
+        b.iter_batched(
+            input,
+            |req| run_native(&mut passthrough_native, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("token_cost");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    group.bench_function("wasm", |b| {
+        b.iter_batched(
+            input,
+            |req| run_wasm(&mut token_cost_wasm, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("native", |b| {
+        b.iter_batched(
+            input,
+            |req| run_native(&mut token_cost_native, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = plugins;
+    config = config();
+    targets = benches
+}
+criterion_main!(plugins);
