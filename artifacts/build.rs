@@ -19,6 +19,7 @@ const TEST: &[(&str, &str)] = &[
     ("test-endless-loop", "ENDLESS_LOOP"),
     ("test-memory-hog", "MEMORY_HOG"),
     ("test-bad-config", "BAD_CONFIG"),
+    ("test-sandbox-probe", "SANDBOX_PROBE"),
     ("test-token-cost", "TOKEN_COST"),
 ];
 

@@ -11,6 +11,9 @@ mod host;
 mod instance;
 pub mod store;
 
+#[cfg(test)]
+mod runtime_tests;
+
 pub use cache::create_private_dir;
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::{CallFailure, LoadError};

@@ -103,7 +103,10 @@ pub fn wasi_context(grants: &Grants) -> Result<WasiCtx, String> {
         b.wall_clock(FrozenClock).monotonic_clock(FrozenClock);
     }
     if grants.network {
-        b.inherit_network().allow_ip_name_lookup(true);
+        b.inherit_network()
+            .allow_tcp(true)
+            .allow_udp(true)
+            .allow_ip_name_lookup(true);
     } else {
         b.allow_tcp(false)
             .allow_udp(false)
