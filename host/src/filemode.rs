@@ -54,6 +54,9 @@ pub struct Summary {
     pub malformed: usize,
     /// Write errors (destination files, quarantine).
     pub write_errors: usize,
+    /// Plugin failures under `fail_open` (the batch passed on unchanged; not a failure of
+    /// the run, but worth seeing).
+    pub failed_open: usize,
 }
 
 impl Summary {
@@ -148,13 +151,13 @@ pub fn read_input(
 /// receive is written there once, in input order; without it, each destination gets its own.
 pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<Summary, String> {
     let mut summary = Summary::default();
-    let mut out = output.map(JsonLinesSink::new);
+    let mut out = output.map(JsonLinesSink::replacing);
     let mut sinks: Vec<Option<JsonLinesSink>> = app
         .config
         .destinations
         .iter()
         .map(|d| match d.kind {
-            DestinationKind::File => d.path.clone().map(JsonLinesSink::new),
+            DestinationKind::File => d.path.clone().map(JsonLinesSink::appending),
             DestinationKind::Discard => None,
         })
         .collect();
@@ -180,6 +183,7 @@ pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<
             Ok(ChainOutcome::Dropped { rows, .. }) => summary.dropped_on_failure += rows,
             Ok(ChainOutcome::Processed(p)) => {
                 summary.dropped_by_plugins += p.dropped;
+                summary.failed_open += p.failed_open;
                 let routed = p.masks.iter().filter(|m| **m != 0).count();
                 summary.unroutable += p.masks.len() - routed;
                 summary.records_out += routed;

@@ -159,6 +159,7 @@ fn finish(s: filemode::Summary) -> Result<ExitCode> {
         dropped_on_failure = s.dropped_on_failure,
         malformed = s.malformed,
         write_errors = s.write_errors,
+        failed_open = s.failed_open,
         "done"
     );
     Ok(if s.failed() {

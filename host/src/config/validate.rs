@@ -97,6 +97,9 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         }
     }
 
+    if config.destinations.is_empty() {
+        problem("destinations".into(), "no destination configured: every record would go nowhere; add a `[[destinations]]` (type `discard` to drop on purpose)".into());
+    }
     let mut dests = HashSet::new();
     if config.destinations.len() > MAX_DESTINATIONS {
         problem(

@@ -1,4 +1,4 @@
-//! The `file` destination (and `--output`): OTLP JSON lines appended to a file or stdout.
+//! The `file` destination (and `--output`): OTLP JSON lines written to a file or stdout.
 
 use crate::otlp::{Payload, json};
 use std::fs::File;
@@ -8,34 +8,54 @@ use std::path::PathBuf;
 /// A JSON-lines writer, opened on first use so an unused destination creates no file.
 pub struct JsonLinesSink {
     target: String,
+    append: bool,
     out: Option<Box<dyn Write + Send>>,
 }
 
 impl JsonLinesSink {
-    /// A sink for a path, or stdout for `-`.
-    pub fn new(target: impl Into<String>) -> Self {
+    /// A sink appending to a path (a destination keeps what earlier runs wrote), or stdout
+    /// for `-`.
+    pub fn appending(target: impl Into<String>) -> Self {
         JsonLinesSink {
             target: target.into(),
+            append: true,
             out: None,
         }
     }
 
-    /// Appends one payload as a line.
-    pub fn write(&mut self, payload: &Payload) -> std::io::Result<()> {
-        if self.out.is_none() {
-            self.out = Some(if self.target == "-" {
-                Box::new(BufWriter::new(std::io::stdout()))
-            } else {
-                let path = PathBuf::from(&self.target);
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)?;
-                }
-                Box::new(BufWriter::new(
-                    File::options().create(true).append(true).open(&path)?,
-                ))
-            });
+    /// A sink replacing a file's content (`--output`, like a shell redirect), or stdout for `-`.
+    pub fn replacing(target: impl Into<String>) -> Self {
+        JsonLinesSink {
+            target: target.into(),
+            append: false,
+            out: None,
         }
-        let out = self.out.as_mut().expect("opened above");
+    }
+
+    fn open(&self) -> std::io::Result<Box<dyn Write + Send>> {
+        if self.target == "-" {
+            return Ok(Box::new(BufWriter::new(std::io::stdout())));
+        }
+        let path = PathBuf::from(&self.target);
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut options = File::options();
+        options.create(true);
+        if self.append {
+            options.append(true);
+        } else {
+            options.write(true).truncate(true);
+        }
+        Ok(Box::new(BufWriter::new(options.open(&path)?)))
+    }
+
+    /// Writes one payload as a line.
+    pub fn write(&mut self, payload: &Payload) -> std::io::Result<()> {
+        let out = match &mut self.out {
+            Some(out) => out,
+            None => self.out.insert(self.open()?),
+        };
         out.write_all(json::encode_line(payload).as_bytes())?;
         out.write_all(b"\n")
     }

@@ -13,12 +13,42 @@ use serde::Deserialize;
 /// Why one JSON line could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum JsonLineError {
-    /// Not JSON, or not OTLP-shaped JSON.
+    /// Not JSON, or not OTLP-shaped JSON. The message has quoted input replaced by `…`,
+    /// because the parser quotes the offending value and that value may be a secret.
     #[error("not an OTLP JSON object: {0}")]
-    Syntax(#[from] serde_json::Error),
+    Syntax(String),
     /// Valid JSON without any of the three top-level keys.
     #[error("no `resourceSpans`, `resourceLogs` or `resourceMetrics` key")]
     NoSignal,
+}
+
+impl From<serde_json::Error> for JsonLineError {
+    fn from(e: serde_json::Error) -> Self {
+        JsonLineError::Syntax(redact_quoted(&e.to_string()))
+    }
+}
+
+/// Replaces everything between a pair of `"` or of `` ` `` with `…`.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut open: Option<char> = None;
+    for c in message.chars() {
+        match open {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    open = Some(c);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A line may carry any mix of the three signals' top-level keys.

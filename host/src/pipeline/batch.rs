@@ -49,6 +49,8 @@ pub struct Processed {
     pub masks: Vec<u64>,
     /// Rows dropped by plugins.
     pub dropped: usize,
+    /// Stages that failed on this batch under `fail_open`.
+    pub failed_open: usize,
 }
 
 impl BatchState {
@@ -162,6 +164,7 @@ impl BatchState {
             payload,
             masks,
             dropped,
+            failed_open: 0,
         }
     }
 

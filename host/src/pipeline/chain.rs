@@ -53,6 +53,7 @@ impl Chain {
     /// Runs a batch through every stage that wants its signal.
     pub fn run(&mut self, mut batch: BatchState) -> ChainOutcome {
         let signal = batch.payload().signal();
+        let mut failed_open = 0;
         for stage in &mut self.stages {
             let plugin = stage.plugin().clone();
             if !plugin.info.signals.contains(&signal) || batch.row_count() == 0 {
@@ -73,7 +74,7 @@ impl Chain {
                 truncate(&failure.to_string(), 300),
             );
             match plugin.policy {
-                FailurePolicy::FailOpen => continue,
+                FailurePolicy::FailOpen => failed_open += 1,
                 FailurePolicy::Drop => {
                     return ChainOutcome::Dropped {
                         plugin: plugin.name.clone(),
@@ -92,7 +93,9 @@ impl Chain {
                 }
             }
         }
-        ChainOutcome::Processed(batch.finish())
+        let mut processed = batch.finish();
+        processed.failed_open = failed_open;
+        ChainOutcome::Processed(processed)
     }
 }
 

@@ -216,7 +216,10 @@ impl LoadedPlugin {
                 ms: deadline.as_millis() as u64,
             }
         } else {
-            CallFailure::Trap(format!("{e:#}"))
+            // The root cause is the trap itself ("wasm `unreachable` instruction executed");
+            // the backtrace above it goes to debug logs only, one event per failure.
+            tracing::debug!(plugin = %self.name, "plugin trap: {e:?}");
+            CallFailure::Trap(e.root_cause().to_string())
         }
     }
 }
