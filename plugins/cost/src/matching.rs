@@ -15,19 +15,33 @@ use std::collections::HashMap;
 use crate::config::Model;
 
 /// Bedrock's geographic inference-profile prefixes.
-const REGIONS: &[&str] = &["us", "eu", "apac", "ap", "jp", "au", "ca", "us-gov", "global"];
+const REGIONS: &[&str] = &[
+    "us", "eu", "apac", "ap", "jp", "au", "ca", "us-gov", "global",
+];
 /// Model vendors as they prefix Bedrock model ids.
-const VENDORS: &[&str] =
-    &["anthropic", "amazon", "meta", "mistral", "cohere", "ai21", "deepseek", "openai", "qwen", "writer"];
+const VENDORS: &[&str] = &[
+    "anthropic",
+    "amazon",
+    "meta",
+    "mistral",
+    "cohere",
+    "ai21",
+    "deepseek",
+    "openai",
+    "qwen",
+    "writer",
+];
 
 /// The canonical form of a provider name, so that the span's `gen_ai.provider.name`
 /// (`gcp.vertex_ai`), a legacy `gen_ai.system` (`vertex_ai`) and the table (`google`) agree.
 pub fn canonical_provider(name: &str) -> String {
     let lower = name.trim().to_ascii_lowercase();
     let canonical = match lower.as_str() {
-        "gcp.gemini" | "gemini" | "gcp.vertex_ai" | "vertex_ai" | "vertex" | "gcp.gen_ai" | "google_genai" => "google",
+        "gcp.gemini" | "gemini" | "gcp.vertex_ai" | "vertex_ai" | "vertex" | "gcp.gen_ai"
+        | "google_genai" => "google",
         "aws.bedrock" | "bedrock" | "bedrock_converse" | "aws" => "bedrock",
-        "azure.ai.openai" | "azure.ai.inference" | "az.ai.openai" | "az.ai.inference" | "azure_ai" => "azure",
+        "azure.ai.openai" | "azure.ai.inference" | "az.ai.openai" | "az.ai.inference"
+        | "azure_ai" => "azure",
         "mistral_ai" | "mistralai" => "mistral",
         "x_ai" | "x.ai" => "xai",
         "together_ai" | "togetherai" => "together",
@@ -47,23 +61,40 @@ pub struct Matcher {
 
 impl Matcher {
     /// Indexes a table; a name given twice for the same provider is an error.
-    pub fn build(models: &[Model]) -> Result<Matcher, String> {
-        let mut m = Matcher { providers: models.iter().map(|e| e.provider.clone()).collect(), ..Matcher::default() };
+    pub fn build(models: &[Model]) -> Result<Matcher, Vec<String>> {
+        let mut m = Matcher {
+            providers: models.iter().map(|e| e.provider.clone()).collect(),
+            ..Matcher::default()
+        };
         let mut errors = Vec::new();
         for (i, entry) in models.iter().enumerate() {
-            let names = std::iter::once(("name".to_string(), &entry.name))
-                .chain(entry.aliases.iter().enumerate().map(|(j, a)| (format!("aliases[{j}]"), a)));
+            let names = std::iter::once(("name".to_string(), &entry.name)).chain(
+                entry
+                    .aliases
+                    .iter()
+                    .enumerate()
+                    .map(|(j, a)| (format!("aliases[{j}]"), a)),
+            );
             for (field, name) in names {
                 let ids = m.names.entry(name.to_ascii_lowercase()).or_default();
-                if let Some(&other) = ids.iter().find(|&&o| models[o as usize].provider == entry.provider) {
-                    errors.push(format!("models[{i}].{field}: {name:?} is already priced by models[{other}]"));
+                if let Some(&other) = ids
+                    .iter()
+                    .find(|&&o| models[o as usize].provider == entry.provider)
+                {
+                    errors.push(format!(
+                        "models[{i}].{field}: {name:?} is already priced by models[{other}]"
+                    ));
                     continue;
                 }
                 ids.push(i as u32);
                 m.ambiguous |= ids.len() > 1;
             }
         }
-        if errors.is_empty() { Ok(m) } else { Err(errors.join("\n")) }
+        if errors.is_empty() {
+            Ok(m)
+        } else {
+            Err(errors)
+        }
     }
 
     /// Whether some name is priced for several providers, so a span's provider matters.
@@ -74,7 +105,10 @@ impl Matcher {
     /// The table entry for a span's model name and provider, if any.
     pub fn find(&self, model: &str, provider: Option<&str>) -> Option<u32> {
         let lower = model.trim().to_ascii_lowercase();
-        let mut hint = provider.map(str::trim).filter(|p| !p.is_empty()).map(canonical_provider);
+        let mut hint = provider
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(canonical_provider);
         let mut rest = lower.as_str();
         loop {
             if let Some(id) = self.find_segment(rest, hint.as_deref()) {
@@ -88,9 +122,13 @@ impl Matcher {
     }
 
     fn find_segment(&self, segment: &str, hint: Option<&str>) -> Option<u32> {
-        let without_region = REGIONS.iter().find_map(|r| segment.strip_prefix(r)?.strip_prefix('.'));
+        let without_region = REGIONS
+            .iter()
+            .find_map(|r| segment.strip_prefix(r)?.strip_prefix('.'));
         let regional = without_region.unwrap_or(segment);
-        let without_vendor = VENDORS.iter().find_map(|v| regional.strip_prefix(v)?.strip_prefix('.'));
+        let without_vendor = VENDORS
+            .iter()
+            .find_map(|v| regional.strip_prefix(v)?.strip_prefix('.'));
         let levels = [Some(segment), without_region, without_vendor];
         for (level, name) in levels.into_iter().enumerate() {
             let Some(name) = name else { continue };
@@ -107,7 +145,10 @@ impl Matcher {
         forms[1] = strip_deployment_version(name, bedrock_id).filter(|f| *f != name);
         let base = forms[1].unwrap_or(name);
         forms[2] = strip_snapshot(base).or_else(|| base.strip_suffix("-latest"));
-        forms.into_iter().flatten().find_map(|f| self.lookup(f, hint))
+        forms
+            .into_iter()
+            .flatten()
+            .find_map(|f| self.lookup(f, hint))
     }
 
     fn lookup(&self, name: &str, hint: Option<&str>) -> Option<u32> {
@@ -152,10 +193,13 @@ fn strip_snapshot(name: &str) -> Option<&str> {
     let b = name.as_bytes();
     let tail_is = |pattern: &[u8]| {
         b.len() > pattern.len()
-            && b[b.len() - pattern.len()..].iter().zip(pattern).all(|(c, p)| match p {
-                b'9' => c.is_ascii_digit(),
-                _ => c == p,
-            })
+            && b[b.len() - pattern.len()..]
+                .iter()
+                .zip(pattern)
+                .all(|(c, p)| match p {
+                    b'9' => c.is_ascii_digit(),
+                    _ => c == p,
+                })
     };
     // Longest pattern first, so `-2024-08-06` is not read as `-06`.
     ["-9999-99-99", "-99999999", "-99-9999", "-9999", "-999"]
@@ -165,5 +209,4 @@ fn strip_snapshot(name: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-#[path = "matching_tests.rs"]
 mod tests;

@@ -59,7 +59,10 @@ output_per_mtok = 1
 
 fn matcher() -> (Matcher, Vec<String>) {
     let t = parse(TABLE).unwrap();
-    (Matcher::build(&t.models).unwrap(), t.models.into_iter().map(|m| m.name).collect())
+    (
+        Matcher::build(&t.models).unwrap(),
+        t.models.into_iter().map(|m| m.name).collect(),
+    )
 }
 
 fn find(model: &str) -> Option<String> {
@@ -71,7 +74,10 @@ fn find(model: &str) -> Option<String> {
 fn exact_and_case_insensitive() {
     assert_eq!(find("gpt-4o").as_deref(), Some("gpt-4o"));
     assert_eq!(find("  GPT-4O ").as_deref(), Some("gpt-4o"));
-    assert_eq!(find("meta-llama/llama-3.3-70b-instruct-turbo").as_deref(), Some("meta-llama/Llama-3.3-70B-Instruct-Turbo"));
+    assert_eq!(
+        find("meta-llama/llama-3.3-70b-instruct-turbo").as_deref(),
+        Some("meta-llama/Llama-3.3-70B-Instruct-Turbo")
+    );
 }
 
 #[test]
@@ -88,7 +94,10 @@ fn dated_snapshots() {
         assert_eq!(find(model).as_deref(), Some(entry), "{model}");
     }
     // A snapshot with prices of its own is matched exactly, not stripped.
-    assert_eq!(find("gpt-4o-2024-05-13").as_deref(), Some("gpt-4o-2024-05-13"));
+    assert_eq!(
+        find("gpt-4o-2024-05-13").as_deref(),
+        Some("gpt-4o-2024-05-13")
+    );
 }
 
 #[test]
@@ -96,20 +105,47 @@ fn provider_prefixes_and_regional_variants() {
     for (model, entry) in [
         ("azure/gpt-4o", "gpt-4o"),
         ("openai/gpt-4o-2024-11-20", "gpt-4o"),
-        ("vertex_ai/claude-3-5-sonnet-v2@20241022", "claude-3-5-sonnet"),
-        ("publishers/anthropic/models/claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
+        (
+            "vertex_ai/claude-3-5-sonnet-v2@20241022",
+            "claude-3-5-sonnet",
+        ),
+        (
+            "publishers/anthropic/models/claude-sonnet-4-5@20250929",
+            "claude-sonnet-4-5",
+        ),
         ("models/gemini-2.0-flash", "gemini-2.0-flash"),
-        ("bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", "claude-3-5-sonnet"),
-        ("apac.anthropic.claude-3-5-sonnet-20241022-v2:0", "claude-3-5-sonnet"),
-        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        (
+            "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+            "claude-3-5-sonnet",
+        ),
+        (
+            "apac.anthropic.claude-3-5-sonnet-20241022-v2:0",
+            "claude-3-5-sonnet",
+        ),
+        (
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "claude-sonnet-4-5",
+        ),
         // A regional endpoint with prices of its own wins over the general entry.
-        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "us.anthropic.claude-sonnet-4-5"),
-        ("bedrock/eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "us.anthropic.claude-sonnet-4-5"),
+        (
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "us.anthropic.claude-sonnet-4-5",
+        ),
+        (
+            "bedrock/eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "us.anthropic.claude-sonnet-4-5",
+        ),
         ("amazon.nova-pro-v1:0", "nova-pro"),
         ("us.amazon.nova-pro-v1:0", "nova-pro"),
         ("ai21.j2-mid-v1", "j2-mid"),
-        ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-pro-v1:0", "nova-pro"),
-        ("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
+        (
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-pro-v1:0",
+            "nova-pro",
+        ),
+        (
+            "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        ),
     ] {
         assert_eq!(find(model).as_deref(), Some(entry), "{model}");
     }

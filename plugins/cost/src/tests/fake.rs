@@ -25,7 +25,10 @@ pub fn s(v: &str) -> V {
 
 /// One row's record attributes.
 pub fn row(attrs: &[(&str, V)]) -> HashMap<String, V> {
-    attrs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    attrs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 /// The fake batch.
@@ -41,7 +44,12 @@ pub struct FakeBatch {
 impl FakeBatch {
     /// A batch of spans.
     pub fn spans(rows: Vec<HashMap<String, V>>) -> FakeBatch {
-        FakeBatch { signal: Signal::Span, rows, reads: RefCell::default(), writes: Vec::new() }
+        FakeBatch {
+            signal: Signal::Span,
+            rows,
+            reads: RefCell::default(),
+            writes: Vec::new(),
+        }
     }
 
     /// Row `row`'s attribute `name` after the recorded writes.
@@ -88,7 +96,9 @@ impl FakeBatch {
 
     /// Whether the plugin wrote anything to row `row`.
     pub fn touched(&self, row: u32) -> bool {
-        self.writes.iter().any(|(_, c)| !matches!(c.kind(row), ValueKind::Absent | ValueKind::Other))
+        self.writes
+            .iter()
+            .any(|(_, c)| !matches!(c.kind(row), ValueKind::Absent | ValueKind::Other))
     }
 }
 
@@ -110,7 +120,11 @@ impl RecordsApi for FakeBatch {
     }
 
     fn column(&self, key: &Key) -> Column {
-        assert_eq!(key.scope, Scope::Record, "the cost plugin reads record attributes only");
+        assert_eq!(
+            key.scope,
+            Scope::Record,
+            "the cost plugin reads record attributes only"
+        );
         self.reads.borrow_mut().push(key.name.clone());
         let values: Vec<Option<&V>> = self.rows.iter().map(|r| r.get(&key.name)).collect();
         let has = |f: fn(&V) -> bool| values.iter().any(|v| v.is_some_and(f));
@@ -129,16 +143,34 @@ impl RecordsApi for FakeBatch {
         };
         // Lanes hold one entry per row, or nothing when no row has that kind.
         if has(|v| matches!(v, V::S(_))) {
-            col.strings = values.iter().map(|v| if let Some(V::S(x)) = v { x.as_str() } else { "" }).collect();
+            col.strings = values
+                .iter()
+                .map(|v| {
+                    if let Some(V::S(x)) = v {
+                        x.as_str()
+                    } else {
+                        ""
+                    }
+                })
+                .collect();
         }
         if has(|v| matches!(v, V::I(_))) {
-            col.ints = values.iter().map(|v| if let Some(V::I(x)) = v { *x } else { 0 }).collect();
+            col.ints = values
+                .iter()
+                .map(|v| if let Some(V::I(x)) = v { *x } else { 0 })
+                .collect();
         }
         if has(|v| matches!(v, V::D(_))) {
-            col.doubles = values.iter().map(|v| if let Some(V::D(x)) = v { *x } else { 0.0 }).collect();
+            col.doubles = values
+                .iter()
+                .map(|v| if let Some(V::D(x)) = v { *x } else { 0.0 })
+                .collect();
         }
         if has(|v| matches!(v, V::B(_))) {
-            col.bools = values.iter().map(|v| if let Some(V::B(x)) = v { *x } else { false }).collect();
+            col.bools = values
+                .iter()
+                .map(|v| if let Some(V::B(x)) = v { *x } else { false })
+                .collect();
         }
         col
     }
@@ -152,7 +184,10 @@ impl RecordsApi for FakeBatch {
             || !lane_ok(values.doubles.len())
             || !lane_ok(values.bools.len())
         {
-            return Err(format!("set_column({}): a lane's length does not match the {n} rows", key.name));
+            return Err(format!(
+                "set_column({}): a lane's length does not match the {n} rows",
+                key.name
+            ));
         }
         values.strings.validate()?;
         assert!(
