@@ -9,7 +9,9 @@ use super::texts::{self, Leaf};
 use super::{columns, retain::retain_rows};
 use crate::otlp::Payload;
 use crate::router::{Destinations, Route};
-use sluice_plugin_sdk::{Column, Destination, Key, PackedStrings, RecordsApi, Signal, Texts};
+use sluice_plugin_sdk::{
+    Column, Destination, Key, PackedStrings, RecordsApi, Scope, Signal, Texts,
+};
 use std::sync::Arc;
 
 /// Rows an edit applies to.
@@ -223,6 +225,10 @@ impl RecordsApi for BatchState {
             }
         }
         out
+    }
+
+    fn keys(&self, scope: Scope) -> PackedStrings {
+        columns::keys(&self.payload, &self.rows, scope)
     }
 
     fn column(&self, key: &Key) -> Column {

@@ -56,6 +56,16 @@ fn reads_columns_with_mixed_types_and_shared_resource_values() {
 }
 
 #[test]
+fn keys_lists_each_attribute_key_once() {
+    let b = batch();
+    let record: Vec<String> = b.keys(Scope::Record).iter().map(String::from).collect();
+    assert_eq!(record, vec!["n", "nested"]);
+    let resource: Vec<String> = b.keys(Scope::Resource).iter().map(String::from).collect();
+    assert_eq!(resource, vec!["tenant.id"]);
+    assert!(b.keys(Scope::InstrumentationScope).is_empty());
+}
+
+#[test]
 fn edits_apply_only_on_commit_and_vanish_on_rollback() {
     let mut b = batch();
     let before = b.payload().clone();

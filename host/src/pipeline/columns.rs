@@ -121,6 +121,31 @@ pub fn read(payload: &Payload, rows: &[RowLoc], key: &Key) -> Column {
     }
 }
 
+/// The distinct keys of attribute list `scope` over `rows`, in first-seen order.
+pub fn keys(payload: &Payload, rows: &[RowLoc], scope: Scope) -> PackedStrings {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = PackedStrings::with_capacity(16, 256);
+    let mut last: Option<(u32, u32)> = None;
+    for loc in rows {
+        // Shared lists are visited once per run of rows that share them.
+        let id = match scope {
+            Scope::Resource => Some((loc.resource, 0)),
+            Scope::InstrumentationScope => Some((loc.resource, loc.scope)),
+            Scope::Record => None,
+        };
+        if id.is_some() && id == last {
+            continue;
+        }
+        last = id;
+        for kv in rows::attrs(payload, *loc, scope) {
+            if seen.insert(kv.key.as_str()) {
+                out.push(&kv.key);
+            }
+        }
+    }
+    out
+}
+
 /// Checks that a column to write fits a batch of `n` rows; the message names the lane.
 pub fn check_shape(values: &Column, n: usize) -> Result<(), String> {
     if values.kinds.len() != n {

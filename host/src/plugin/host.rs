@@ -15,14 +15,17 @@ wasmtime::component::bindgen!({
 
 use sluice::plugin::batch as w;
 
-fn key(k: w::Key) -> sdk::Key {
-    let scope = match k.scope {
+fn scope(s: w::Scope) -> sdk::Scope {
+    match s {
         w::Scope::Resource => sdk::Scope::Resource,
         w::Scope::InstrumentationScope => sdk::Scope::InstrumentationScope,
         w::Scope::Record => sdk::Scope::Record,
-    };
+    }
+}
+
+fn key(k: w::Key) -> sdk::Key {
     sdk::Key {
-        scope,
+        scope: scope(k.scope),
         name: k.name,
     }
 }
@@ -112,6 +115,14 @@ impl w::HostRecords for StoreState {
 
     fn span_ids(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u8>> {
         Ok(self.batch()?.span_ids())
+    }
+
+    fn keys(
+        &mut self,
+        _: Resource<BatchHandle>,
+        s: w::Scope,
+    ) -> wasmtime::Result<w::PackedStrings> {
+        Ok(packed_out(self.batch()?.keys(scope(s))))
     }
 
     fn column(&mut self, _: Resource<BatchHandle>, k: w::Key) -> wasmtime::Result<w::Column> {

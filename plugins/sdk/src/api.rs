@@ -4,7 +4,7 @@
 //! implements it on its own batch view, so the same plugin code can be benchmarked and
 //! tested without a Wasm runtime.
 
-use crate::types::{Column, Destination, Key, PackedStrings, Signal, Texts};
+use crate::types::{Column, Destination, Key, PackedStrings, Scope, Signal, Texts};
 
 /// One method per WIT `records` method; see `wit/plugin.wit` for the exact semantics.
 #[allow(clippy::len_without_is_empty)]
@@ -17,6 +17,8 @@ pub trait RecordsApi {
     fn trace_ids(&self) -> Vec<u8>;
     /// 8 bytes of span id per row.
     fn span_ids(&self) -> Vec<u8>;
+    /// Distinct attribute keys present in `scope`, first-seen order.
+    fn keys(&self, scope: Scope) -> PackedStrings;
     /// One attribute across every row.
     fn column(&self, key: &Key) -> Column;
     /// Sets one attribute on the rows whose kind is a value.

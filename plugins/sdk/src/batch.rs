@@ -2,7 +2,7 @@
 
 use crate::api::RecordsApi;
 use crate::column::ColumnBuilder;
-use crate::types::{Column, Destination, Key, PackedStrings, Signal, Texts};
+use crate::types::{Column, Destination, Key, PackedStrings, Scope, Signal, Texts};
 
 /// A batch of records handed to [`crate::Plugin::process`].
 ///
@@ -54,6 +54,11 @@ impl<'a> Batch<'a> {
         raw.chunks_exact(8)
             .map(|c| c.try_into().unwrap_or([0; 8]))
             .collect()
+    }
+
+    /// The distinct attribute keys at least one row has in `scope`, in first-seen order.
+    pub fn keys(&self, scope: Scope) -> PackedStrings {
+        self.api.keys(scope)
     }
 
     /// One attribute across every row.

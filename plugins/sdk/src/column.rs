@@ -71,10 +71,15 @@ impl Column {
 }
 
 /// Builds a column to write: set the rows you want, leave the others absent (untouched).
+///
+/// Strings go into one arena as they are set, so building a string column costs one copy
+/// per value and no allocation per row.
 #[derive(Debug, Clone)]
 pub struct ColumnBuilder {
     kinds: Vec<ValueKind>,
-    strings: Vec<Option<String>>,
+    arena: Vec<u8>,
+    /// Per row: where its string sits in `arena` (empty until the first string is set).
+    spans: Vec<(u32, u32)>,
     ints: Vec<i64>,
     doubles: Vec<f64>,
     bools: Vec<bool>,
@@ -85,7 +90,8 @@ impl ColumnBuilder {
     pub fn new(len: u32) -> Self {
         ColumnBuilder {
             kinds: vec![ValueKind::Absent; len as usize],
-            strings: Vec::new(),
+            arena: Vec::new(),
+            spans: Vec::new(),
             ints: Vec::new(),
             doubles: Vec::new(),
             bools: Vec::new(),
@@ -104,12 +110,14 @@ impl ColumnBuilder {
     }
 
     /// Sets a string value.
-    pub fn set_str(&mut self, row: u32, value: impl Into<String>) {
+    pub fn set_str(&mut self, row: u32, value: impl AsRef<str>) {
         let i = self.mark(row, ValueKind::Str);
-        if self.strings.is_empty() {
-            self.strings = vec![None; self.kinds.len()];
+        if self.spans.is_empty() {
+            self.spans = vec![(0, 0); self.kinds.len()];
         }
-        self.strings[i] = Some(value.into());
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(value.as_ref().as_bytes());
+        self.spans[i] = (start, self.arena.len() as u32);
     }
 
     /// Sets an integer value.
@@ -141,13 +149,19 @@ impl ColumnBuilder {
 
     /// The finished column.
     pub fn finish(self) -> Column {
-        let strings = if self.strings.is_empty() {
+        let strings = if self.spans.is_empty() {
             PackedStrings::default()
         } else {
-            self.strings
-                .iter()
-                .map(|s| s.as_deref().unwrap_or(""))
-                .collect()
+            let mut p = PackedStrings::with_capacity(self.spans.len(), self.arena.len());
+            for (i, &(start, end)) in self.spans.iter().enumerate() {
+                // A row overwritten by another kind keeps a placeholder, as the lane rules allow.
+                if self.kinds[i] == ValueKind::Str {
+                    p.bytes
+                        .extend_from_slice(&self.arena[start as usize..end as usize]);
+                }
+                p.offsets.push(p.bytes.len() as u32);
+            }
+            p
         };
         Column {
             kinds: self.kinds,

@@ -48,14 +48,17 @@ fn signal_to_wit(s: t::Signal) -> w::Signal {
     }
 }
 
-fn key_to_wit(k: &t::Key) -> w::Key {
-    let scope = match k.scope {
+fn scope_to_wit(s: t::Scope) -> w::Scope {
+    match s {
         t::Scope::Resource => w::Scope::Resource,
         t::Scope::InstrumentationScope => w::Scope::InstrumentationScope,
         t::Scope::Record => w::Scope::Record,
-    };
+    }
+}
+
+fn key_to_wit(k: &t::Key) -> w::Key {
     w::Key {
-        scope,
+        scope: scope_to_wit(k.scope),
         name: k.name.clone(),
     }
 }
@@ -128,6 +131,10 @@ impl RecordsApi for GuestRecords<'_> {
 
     fn span_ids(&self) -> Vec<u8> {
         self.inner.span_ids()
+    }
+
+    fn keys(&self, scope: t::Scope) -> t::PackedStrings {
+        packed_from_wit(self.inner.keys(scope_to_wit(scope)))
     }
 
     fn column(&self, key: &t::Key) -> t::Column {

@@ -94,14 +94,14 @@ macro_rules! export_plugin {
                         let mut state = s.borrow_mut();
                         let plugin = state.as_mut().ok_or_else(|| {
                             ::std::string::String::from("process called before init")
-                })?;
+                        })?;
                         let mut api = $crate::guest::GuestRecords::new(records);
                         let mut batch = $crate::Batch::new(&mut api);
                         $crate::Plugin::process(plugin, &mut batch)
                     })
                 }
             }
-            $crate::guest::bindings::export!(Export with_types_in $crate::guest::bindings);
+    $crate::guest::bindings::export!(Export with_types_in $crate::guest::bindings);
         };
     };
 }

@@ -119,6 +119,20 @@ impl RecordsApi for FakeBatch {
         vec![0; self.rows.len() * 8]
     }
 
+    fn keys(&self, scope: Scope) -> PackedStrings {
+        assert_eq!(
+            scope,
+            Scope::Record,
+            "the cost plugin reads record attributes only"
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        self.rows
+            .iter()
+            .flat_map(|r| r.keys())
+            .filter(|k| seen.insert(k.as_str()))
+            .collect()
+    }
+
     fn column(&self, key: &Key) -> Column {
         assert_eq!(
             key.scope,
