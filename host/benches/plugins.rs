@@ -18,12 +18,12 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{
     ResourceSpans, ScopeSpans, Span, Status, span::SpanKind, status::StatusCode,
 };
+use prost::Message;
 use sluice::config::PluginConfig;
 use sluice::otlp::Payload;
 use sluice::pipeline::{BatchState, Processed};
 use sluice::plugin::{LoadedPlugin, PluginInstance, PluginSource, Runtime, RuntimeOptions};
 use sluice::router::Destinations;
-use prost::Message;
 use sluice_plugin_sdk::{Batch, Key, Plugin, RecordsApi};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -281,7 +281,17 @@ fn priced_rows(processed: &Processed) -> usize {
         .count()
 }
 
+/// glibc adapts its mmap and trim thresholds the first time it frees a large block; until then
+/// it hands the freed top of the heap back to the kernel after every batch, and the next batch
+/// pays page faults for it (about 20 µs per batch here, which swamped the first arm of a run).
+/// A long-running sluice reaches the adapted state with the first large request it frees, so
+/// reach it before measuring.
+fn settle_allocator() {
+    drop(black_box(vec![1u8; 16 << 20]));
+}
+
 fn benches(c: &mut Criterion) {
+    settle_allocator();
     let request = batch();
     // Each iteration works on a freshly decoded copy, as the pipeline does: decoding (unlike
     // `clone`) leaves the attribute lists the spare capacity prost's growth gives them, which
@@ -290,20 +300,42 @@ fn benches(c: &mut Criterion) {
     let input = || ExportTraceServiceRequest::decode(wire.as_slice()).expect("the batch decodes");
     let destinations = Arc::new(Destinations::default());
     let cache = tempfile::tempdir().expect("a private compile cache dir");
-    let runtime = Runtime::new(RuntimeOptions { cache_dir: Some(cache.path().to_path_buf()), max_instances: 8 })
-        .expect("the plugin runtime");
-    let mut passthrough_wasm = instance(&runtime, sluice_artifacts::test_plugins::PASSTHROUGH, "passthrough", &destinations);
-    let mut token_cost_wasm = instance(&runtime, sluice_artifacts::test_plugins::TOKEN_COST, "token-cost", &destinations);
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: Some(cache.path().to_path_buf()),
+        max_instances: 8,
+    })
+    .expect("the plugin runtime");
+    let mut passthrough_wasm = instance(
+        &runtime,
+        sluice_artifacts::test_plugins::PASSTHROUGH,
+        "passthrough",
+        &destinations,
+    );
+    let mut token_cost_wasm = instance(
+        &runtime,
+        sluice_artifacts::test_plugins::TOKEN_COST,
+        "token-cost",
+        &destinations,
+    );
     let mut passthrough_native = Passthrough::init("").expect("passthrough init");
     let mut token_cost_native = TokenCost::init("").expect("token-cost init");
 
     // Both builds of the plugin must do the same thing, or the ratio means nothing.
     let wasm = run_wasm(&mut token_cost_wasm, input(), &destinations);
     let native = run_native(&mut token_cost_native, input(), &destinations);
-    assert_eq!(wasm.payload, native.payload, "token-cost: Wasm and native results differ");
+    assert_eq!(
+        wasm.payload, native.payload,
+        "token-cost: Wasm and native results differ"
+    );
     let priced = priced_rows(&native);
-    assert!(priced > ROWS / 2 && priced < ROWS, "token-cost priced {priced} of {ROWS} rows");
-    eprintln!("batch: {ROWS} spans, {} bytes as protobuf, {priced} rows priced by token-cost", wire.len());
+    assert!(
+        priced > ROWS / 2 && priced < ROWS,
+        "token-cost priced {priced} of {ROWS} rows"
+    );
+    eprintln!(
+        "batch: {ROWS} spans, {} bytes as protobuf, {priced} rows priced by token-cost",
+        wire.len()
+    );
 
     let mut group = c.benchmark_group("baseline");
     group.throughput(Throughput::Elements(ROWS as u64));
@@ -319,32 +351,97 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("passthrough");
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("wasm", |b| {
-        b.iter_batched(input, |req| run_wasm(&mut passthrough_wasm, black_box(req), &destinations), BatchSize::LargeInput)
+        b.iter_batched(
+            input,
+            |req| run_wasm(&mut passthrough_wasm, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
     });
     group.bench_function("native", |b| {
-        b.iter_batched(input, |req| run_native(&mut passthrough_native, black_box(req), &destinations), BatchSize::LargeInput)
+        b.iter_batched(
+            input,
+            |req| run_native(&mut passthrough_native, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
     });
     group.finish();
 
     let mut group = c.benchmark_group("token_cost");
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("wasm", |b| {
-        b.iter_batched(input, |req| run_wasm(&mut token_cost_wasm, black_box(req), &destinations), BatchSize::LargeInput)
+        b.iter_batched(
+            input,
+            |req| run_wasm(&mut token_cost_wasm, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
     });
     group.bench_function("native", |b| {
-        b.iter_batched(input, |req| run_native(&mut token_cost_native, black_box(req), &destinations), BatchSize::LargeInput)
+        b.iter_batched(
+            input,
+            |req| run_native(&mut token_cost_native, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
     });
     group.finish();
 
     parts(c, &input, &destinations);
+
+    // The fixed cost of one call, whatever the batch size: a one-span batch.
+    let one = ExportTraceServiceRequest {
+        resource_spans: vec![first_span(&request)],
+    };
+    let mut group = c.benchmark_group("one_row");
+    group.bench_function("passthrough_wasm", |b| {
+        b.iter_batched(
+            || one.clone(),
+            |req| run_wasm(&mut passthrough_wasm, black_box(req), &destinations),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("passthrough_native", |b| {
+        b.iter_batched(
+            || one.clone(),
+            |req| run_native(&mut passthrough_native, black_box(req), &destinations),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("token_cost_wasm", |b| {
+        b.iter_batched(
+            || one.clone(),
+            |req| run_wasm(&mut token_cost_wasm, black_box(req), &destinations),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("token_cost_native", |b| {
+        b.iter_batched(
+            || one.clone(),
+            |req| run_native(&mut token_cost_native, black_box(req), &destinations),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+/// The batch's first resource with only its first span.
+fn first_span(request: &ExportTraceServiceRequest) -> ResourceSpans {
+    let mut rs = request.resource_spans[0].clone();
+    rs.scope_spans.truncate(1);
+    rs.scope_spans[0].spans.truncate(1);
+    rs
 }
 
 /// The native token-cost arm taken apart, each step on a freshly decoded batch like the arms
 /// above: where the time goes on the host side, so it can be told apart from the boundary
 /// (`token_cost/wasm - token_cost/native`).
-fn parts(c: &mut Criterion, input: &impl Fn() -> ExportTraceServiceRequest, destinations: &Arc<Destinations>) {
+fn parts(
+    c: &mut Criterion,
+    input: &impl Fn() -> ExportTraceServiceRequest,
+    destinations: &Arc<Destinations>,
+) {
     let state = || BatchState::new(Payload::Traces(input()), destinations.clone());
-    let read = |state: &BatchState| [MODEL, INPUT_TOKENS, OUTPUT_TOKENS].map(|k| state.column(&Key::record(k)));
+    let read = |state: &BatchState| {
+        [MODEL, INPUT_TOKENS, OUTPUT_TOKENS].map(|k| state.column(&Key::record(k)))
+    };
     let mut group = c.benchmark_group("token_cost_parts");
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("read_3_columns", |b| {
@@ -359,14 +456,23 @@ fn parts(c: &mut Criterion, input: &impl Fn() -> ExportTraceServiceRequest, dest
     });
     let columns = read(&state());
     group.bench_function("compute", |b| {
-        b.iter(|| test_token_cost::costs(black_box(&columns[0]), black_box(&columns[1]), black_box(&columns[2])))
+        b.iter(|| {
+            test_token_cost::costs(
+                black_box(&columns[0]),
+                black_box(&columns[1]),
+                black_box(&columns[2]),
+            )
+        })
     });
-    let cost = test_token_cost::costs(&columns[0], &columns[1], &columns[2]).expect("some rows priced");
+    let cost =
+        test_token_cost::costs(&columns[0], &columns[1], &columns[2]).expect("some rows priced");
     group.bench_function("set_column_commit", |b| {
         b.iter_batched(
             || (state(), cost.clone()),
             |(mut state, cost)| {
-                state.set_column(&Key::record(COST), black_box(cost)).expect("a well-shaped column");
+                state
+                    .set_column(&Key::record(COST), black_box(cost))
+                    .expect("a well-shaped column");
                 state.commit();
                 state
             },

@@ -2,7 +2,11 @@
 //! plugin chain, OTLP JSON lines out — to one `--output`, or to each destination's own file.
 
 use crate::app::App;
-use crate::config::{DestinationKind, ReceiverConfig};
+use crate::export::exports::Exports;
+use crate::export::queue::Enqueue;
+use crate::metrics::{DropReason, Metrics};
+use std::sync::Arc;
+use std::time::Duration;
 use crate::export::file::JsonLinesSink;
 use crate::otlp::{Payload, json, protobuf};
 use crate::pipeline::{ChainOutcome, workers};
@@ -52,7 +56,7 @@ pub struct Summary {
     pub dropped_on_failure: usize,
     /// Input lines or messages that could not be decoded.
     pub malformed: usize,
-    /// Write errors (destination files, quarantine).
+    /// Write errors (`--output`, quarantine) and batches a destination never took.
     pub write_errors: usize,
     /// Plugin failures under `fail_open` (the batch passed on unchanged; not a failure of
     /// the run, but worth seeing).
@@ -152,15 +156,18 @@ pub fn read_input(
 pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<Summary, String> {
     let mut summary = Summary::default();
     let mut out = output.map(JsonLinesSink::replacing);
-    let mut sinks: Vec<Option<JsonLinesSink>> = app
-        .config
-        .destinations
-        .iter()
-        .map(|d| match d.kind {
-            DestinationKind::File => d.path.clone().map(JsonLinesSink::appending),
-            DestinationKind::Discard => None,
-        })
-        .collect();
+    // Without --output, records go through the same per-destination queues and exporters
+    // as in `sluice run` (files, OTLP), waiting for room instead of rejecting.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the export runtime: {e}"))?;
+    let metrics = Arc::new(Metrics::new(app.config.admin.tenant_label_cap));
+    let exports = match output {
+        Some(_) => None,
+        None => Some(runtime.block_on(async { Exports::start(&app.config, &metrics) })?),
+    };
     let n_dest = app.destinations.list().len();
     let stream = inputs.into_iter().flatten();
     workers::run_ordered(app.workers, &app.plugins, &app.destinations, stream, |origin, result| {
@@ -192,9 +199,14 @@ pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<
                         let payload = router::union(p.payload, &p.masks);
                         if payload.is_empty() { Ok(()) } else { sink.write(&payload) }
                     }
-                    None => router::split(p.payload, &p.masks, n_dest)
-                        .into_iter()
-                        .try_for_each(|(d, payload)| sinks[d].as_mut().map_or(Ok(()), |s| s.write(&payload))),
+                    None => {
+                        let exports = exports.as_ref().expect("exports exist without --output");
+                        for (d, payload) in router::split(p.payload, &p.masks, n_dest) {
+                            // Waiting for room never fails while the queues are open.
+                            let _ = runtime.block_on(exports.enqueue(d, payload, Enqueue::Wait));
+                        }
+                        Ok(())
+                    }
                 };
                 if let Err(e) = written {
                     summary.write_errors += 1;
@@ -204,22 +216,17 @@ pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<
         }
     })
     .map_err(|e| e.to_string())?;
-    for sink in out.iter_mut().chain(sinks.iter_mut().flatten()) {
-        if let Err(e) = sink.flush() {
-            summary.write_errors += 1;
-            tracing::error!(target_file = sink.target(), "cannot flush output: {e}");
-        }
+    if let Some(sink) = &mut out
+        && let Err(e) = sink.flush()
+    {
+        summary.write_errors += 1;
+        tracing::error!(target_file = sink.target(), "cannot flush output: {e}");
+    }
+    if let Some(exports) = exports {
+        // Offline: give every destination the time it needs, retries included.
+        runtime.block_on(exports.shutdown(Duration::from_secs(24 * 3600)));
+        summary.write_errors += (metrics.dropped_count(DropReason::ExportRejected)
+            + metrics.dropped_count(DropReason::RetriesExhausted)) as usize;
     }
     Ok(summary)
-}
-
-/// The inputs of `sluice run`'s file receivers.
-pub fn receiver_inputs(app: &App) -> Result<Vec<InputStream>, String> {
-    app.config
-        .receivers
-        .iter()
-        .map(|r| match r {
-            ReceiverConfig::File { path } => read_input(path, InputFormat::Auto, None),
-        })
-        .collect()
 }

@@ -9,16 +9,26 @@
 //!   and the worker pool.
 //! - [`plugin`]: the wasmtime runtime (engine, compile cache, sandbox, instances).
 //! - [`router`]: destinations, per-record routes, splitting a batch per destination.
-//! - [`export`]: destination writers.
 //! - [`quarantine`]: where `fail_closed` plugins put the batches they failed on.
-//! - [`app`]: building all of the above from a config.
+//! - [`receiver`]: OTLP/gRPC and OTLP/HTTP servers; [`ingest`] is their way in (tenant,
+//!   chain, route, queue) and [`tenancy`] says whose records they are.
+//! - [`export`]: per-destination queues with retries, and the exporters (file, OTLP).
+//! - [`server`]: `sluice run`, wiring it all with [`admin`] (`/metrics`, `/healthz`,
+//!   `/readyz`) and [`metrics`].
+//! - [`app`]: building the plugin chain and destinations from a config.
 
+pub mod admin;
 pub mod app;
 pub mod config;
 pub mod export;
 pub mod filemode;
+pub mod ingest;
+pub mod metrics;
 pub mod otlp;
 pub mod pipeline;
 pub mod plugin;
 pub mod quarantine;
+pub mod receiver;
 pub mod router;
+pub mod server;
+pub mod tenancy;

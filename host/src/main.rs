@@ -118,8 +118,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if app.config.receivers.is_empty() {
                 bail!("the config has no receivers: nothing to run");
             }
-            let inputs = filemode::receiver_inputs(&app).map_err(anyhow::Error::msg)?;
-            finish(filemode::run(&app, inputs, None).map_err(anyhow::Error::msg)?)
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(async {
+                let shutdown = tokio_util::sync::CancellationToken::new();
+                tokio::spawn(on_signal(shutdown.clone()));
+                sluice::server::run(app, shutdown).await
+            })?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Process {
             config,
@@ -147,6 +155,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             finish(filemode::run(&app, inputs, output.as_deref()).map_err(anyhow::Error::msg)?)
         }
     }
+}
+
+/// Cancels `shutdown` on SIGINT or SIGTERM.
+async fn on_signal(shutdown: tokio_util::sync::CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        tracing::error!("cannot listen for SIGTERM");
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutdown signal received");
+    shutdown.cancel();
 }
 
 fn finish(s: filemode::Summary) -> Result<ExitCode> {

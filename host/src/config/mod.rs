@@ -2,10 +2,14 @@
 //! path-precise parse errors ([`load`]), and semantic validation that lists every problem
 //! at once ([`validate`]).
 
+pub mod io;
 mod load;
+mod plugins;
 mod validate;
 
+pub use io::*;
 pub use load::{ConfigError, load_file, load_str};
+pub use plugins::*;
 
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -32,6 +36,12 @@ pub struct Config {
     /// Which destinations records go to before plugins add or deny any.
     #[serde(default)]
     pub routing: RoutingConfig,
+    /// Where tenant identity comes from.
+    #[serde(default)]
+    pub tenancy: TenancyConfig,
+    /// The admin endpoint (`/metrics`, `/healthz`, `/readyz`) of `sluice run`.
+    #[serde(default)]
+    pub admin: AdminConfig,
 }
 
 /// Process-wide settings.
@@ -63,151 +73,3 @@ impl Default for RuntimeConfig {
     }
 }
 
-/// A source of records for `sluice run`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, tag = "type", rename_all = "snake_case")]
-pub enum ReceiverConfig {
-    /// OTLP JSON lines (or an OTLP protobuf file) read from a path, or stdin for `-`.
-    File {
-        /// The file, or `-` for stdin.
-        path: String,
-    },
-}
-
-/// What happens to a batch when a plugin fails on it (trap, deadline, memory, error).
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum FailurePolicy {
-    /// The batch goes nowhere and is written to the quarantine directory for `sluice replay`.
-    #[default]
-    FailClosed,
-    /// The batch passes on as the plugin received it.
-    FailOpen,
-    /// The batch is dropped and counted.
-    Drop,
-}
-
-impl FailurePolicy {
-    /// The policy's config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailurePolicy::FailClosed => "fail_closed",
-            FailurePolicy::FailOpen => "fail_open",
-            FailurePolicy::Drop => "drop",
-        }
-    }
-}
-
-/// One stage of the plugin chain.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PluginConfig {
-    /// The stage's name, unique in the chain; used in logs and metrics.
-    pub name: String,
-    /// A built-in plugin by name (e.g. `cost`); exclusive with `path`.
-    pub builtin: Option<String>,
-    /// A plugin component file; relative paths are relative to the config file.
-    pub path: Option<PathBuf>,
-    /// What happens to a batch the plugin fails on.
-    #[serde(default)]
-    pub on_error: FailurePolicy,
-    /// The instance's memory cap in MiB.
-    #[serde(default = "default_memory_mib")]
-    pub memory_mib: u64,
-    /// The deadline for one `process` call, in milliseconds.
-    #[serde(default = "default_timeout_ms")]
-    pub timeout_ms: u64,
-    /// The plugin's own config, handed to its `init` as a TOML string. A built-in plugin's
-    /// default config is used when this is absent.
-    pub config: Option<toml::Table>,
-    /// Host capabilities granted to the plugin; none by default.
-    #[serde(default)]
-    pub grants: Grants,
-}
-
-fn default_memory_mib() -> u64 {
-    64
-}
-
-fn default_timeout_ms() -> u64 {
-    1000
-}
-
-/// Capabilities a plugin gets only when the config grants them.
-#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Grants {
-    /// Outbound TCP/UDP and name lookups.
-    #[serde(default)]
-    pub network: bool,
-    /// The real wall and monotonic clocks (otherwise both read as zero).
-    #[serde(default)]
-    pub clock: bool,
-    /// The plugin's stdout/stderr go to sluice's stderr (otherwise discarded, since a plugin
-    /// could print record content).
-    #[serde(default)]
-    pub stdio: bool,
-    /// Environment variables passed through by name.
-    #[serde(default)]
-    pub env: Vec<String>,
-    /// Host directories made visible to the plugin.
-    #[serde(default)]
-    pub dirs: Vec<DirGrant>,
-}
-
-/// A host directory made visible to a plugin.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct DirGrant {
-    /// The directory on the host.
-    pub host: PathBuf,
-    /// Where the plugin sees it.
-    pub guest: String,
-    /// Whether the plugin may write to it.
-    #[serde(default)]
-    pub writable: bool,
-}
-
-/// A place records can be exported to.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DestinationConfig {
-    /// The destination's unique name, used by routing and by plugins.
-    pub name: String,
-    /// Where the data is stored, for residency policies.
-    pub region: Option<String>,
-    /// Whether a third party (a vendor) operates it.
-    #[serde(default)]
-    pub third_party: bool,
-    /// Whether it persists records.
-    #[serde(default = "yes")]
-    pub retains: bool,
-    /// How records are delivered.
-    #[serde(rename = "type")]
-    pub kind: DestinationKind,
-    /// For `file`: the file, or `-` for stdout.
-    pub path: Option<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// How a destination delivers records.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum DestinationKind {
-    /// OTLP JSON lines appended to `path` (stdout for `-`).
-    File,
-    /// Records are counted and discarded.
-    Discard,
-}
-
-/// The initial destinations of every record.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RoutingConfig {
-    /// Destinations every record goes to unless a plugin denies them; all destinations when
-    /// absent.
-    pub default: Option<Vec<String>>,
-}

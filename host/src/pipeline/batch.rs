@@ -42,6 +42,17 @@ pub struct BatchState {
     leaves: Vec<Leaf>,
 }
 
+/// Each row's starting route: its tenant's destinations, or the default route.
+fn initial_routes(payload: &Payload, rows: &[RowLoc], destinations: &Destinations) -> Vec<Route> {
+    let route = |allowed| Route { allowed, denied: 0 };
+    if !destinations.has_tenant_routes() {
+        return vec![route(destinations.default_mask()); rows.len()];
+    }
+    let key = Key::resource(destinations.tenant_attribute());
+    let tenants = columns::read(payload, rows, &key);
+    (0..rows.len() as u32).map(|r| route(destinations.route_for(tenants.str(r)))).collect()
+}
+
 /// A batch that has been through the chain: what is left of it, and where each row goes.
 #[derive(Debug)]
 pub struct Processed {
@@ -60,16 +71,13 @@ impl BatchState {
     pub fn new(payload: Payload, destinations: Arc<Destinations>) -> Self {
         let rows = rows::index(&payload);
         let n = rows.len();
-        let route = Route {
-            allowed: destinations.default_mask(),
-            denied: 0,
-        };
+        let routes = initial_routes(&payload, &rows, &destinations);
         BatchState {
             payload,
             rows,
             origin: (0..n as u32).collect(),
             alive: vec![true; n],
-            routes: vec![route; n],
+            routes,
             destinations,
             journal: Vec::new(),
             leaves: Vec::new(),

@@ -2,6 +2,7 @@
 
 use super::batch::{BatchState, Processed};
 use crate::config::FailurePolicy;
+use crate::metrics::Metrics;
 use crate::otlp::{Payload, signal_name};
 use crate::plugin::{CallFailure, LoadError, LoadedPlugin, PluginInstance};
 use std::sync::Arc;
@@ -37,16 +38,18 @@ pub enum ChainOutcome {
 /// The plugin instances of one worker, in chain order.
 pub struct Chain {
     stages: Vec<PluginInstance>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Chain {
     /// One fresh instance of every plugin.
-    pub fn new(plugins: &[Arc<LoadedPlugin>]) -> Result<Self, LoadError> {
+    pub fn new(plugins: &[Arc<LoadedPlugin>], metrics: Option<Arc<Metrics>>) -> Result<Self, LoadError> {
         Ok(Chain {
             stages: plugins
                 .iter()
                 .map(|p| p.instantiate())
                 .collect::<Result<_, _>>()?,
+            metrics,
         })
     }
 
@@ -59,8 +62,12 @@ impl Chain {
             if !plugin.info.signals.contains(&signal) || batch.row_count() == 0 {
                 continue;
             }
+            let started = std::time::Instant::now();
             let (back, result) = stage.process(batch);
             batch = back;
+            if let Some(m) = &self.metrics {
+                m.plugin_call(&plugin.name, started.elapsed(), result.as_ref().err().map(|f| f.kind()));
+            }
             let Err(failure) = result else { continue };
             let rows = batch.row_count();
             // Never the records themselves: which plugin, which policy, how many records.

@@ -9,6 +9,7 @@ mod columns;
 pub mod retain;
 pub mod rows;
 mod texts;
+pub mod service;
 pub mod workers;
 
 #[cfg(test)]
@@ -16,3 +17,4 @@ mod batch_tests;
 
 pub use batch::{BatchState, Processed};
 pub use chain::{Chain, ChainOutcome};
+pub use columns::{read as read_column, set as set_attribute};

@@ -26,7 +26,7 @@ where
     let workers = workers.max(1);
     // Instances are created up front so a plugin that cannot start fails before any input is read.
     let chains: Vec<Chain> = (0..workers)
-        .map(|_| Chain::new(plugins))
+        .map(|_| Chain::new(plugins, None))
         .collect::<Result<_, _>>()?;
     std::thread::scope(|scope| {
         let (in_tx, in_rx) = sync_channel::<(u64, K, Result<Payload, String>)>(workers * 2);

@@ -8,12 +8,15 @@ use crate::pipeline::retain::retain_rows;
 use sluice_plugin_sdk::Destination;
 use std::collections::HashMap;
 
-/// The configured destinations and the default route.
+/// The configured destinations, the default route and the per-tenant routes.
 #[derive(Debug, Clone, Default)]
 pub struct Destinations {
     list: Vec<Destination>,
     by_name: HashMap<String, usize>,
     default_mask: u64,
+    tenant_masks: HashMap<String, u64>,
+    tenant_attribute: String,
+    unknown_tenant: String,
 }
 
 impl Destinations {
@@ -34,18 +37,50 @@ impl Destinations {
             .enumerate()
             .map(|(i, d)| (d.name.clone(), i))
             .collect();
-        let default_mask = match &config.routing.default {
-            Some(names) => names
+        let mask = |names: &[String]| {
+            names
                 .iter()
                 .filter_map(|n| by_name.get(n))
-                .fold(0, |m, i| m | (1u64 << i)),
+                .fold(0, |m, i| m | (1u64 << i))
+        };
+        let default_mask = match &config.routing.default {
+            Some(names) => mask(names),
             None => all_bits(list.len()),
         };
+        let tenant_masks = config
+            .routing
+            .tenants
+            .iter()
+            .map(|t| (t.tenant.clone(), mask(&t.destinations)))
+            .collect();
         Destinations {
             list,
             by_name,
             default_mask,
+            tenant_masks,
+            tenant_attribute: config.tenancy.attribute.clone(),
+            unknown_tenant: config.tenancy.unknown.clone(),
         }
+    }
+
+    /// Whether any tenant has a route of its own (otherwise every record starts on the
+    /// default route and tenants need not be looked up).
+    pub fn has_tenant_routes(&self) -> bool {
+        !self.tenant_masks.is_empty()
+    }
+
+    /// The resource attribute carrying the tenant.
+    pub fn tenant_attribute(&self) -> &str {
+        &self.tenant_attribute
+    }
+
+    /// The starting mask of a record of `tenant` (`None`: no tenant, i.e. the unknown tenant).
+    pub fn route_for(&self, tenant: Option<&str>) -> u64 {
+        let tenant = tenant.unwrap_or(&self.unknown_tenant);
+        self.tenant_masks
+            .get(tenant)
+            .copied()
+            .unwrap_or(self.default_mask)
     }
 
     /// Every destination, in config order (bit `i` of a mask is destination `i`).
@@ -111,6 +146,70 @@ pub fn split(payload: Payload, masks: &[u64], destinations: usize) -> Vec<(usize
     keep(&mut p, last);
     out.push((last, p));
     out
+}
+
+/// How many rows each tenant has in a payload (first-seen order).
+pub fn count_by_tenant(payload: &Payload, attribute: &str, unknown: &str) -> Vec<(String, u64)> {
+    let rows = crate::pipeline::rows::index(payload);
+    let key = sluice_plugin_sdk::Key::resource(attribute);
+    let tenants = crate::pipeline::read_column(payload, &rows, &key);
+    let mut counts: Vec<(String, u64)> = Vec::new();
+    for r in 0..rows.len() as u32 {
+        let t = tenants.str(r).unwrap_or(unknown);
+        match counts.iter_mut().find(|(name, _)| name == t) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((t.to_string(), 1)),
+        }
+    }
+    counts
+}
+
+/// Splits a payload into one payload per tenant (by resource attribute `attribute`; resources
+/// without it belong to `unknown`), for destinations templated per tenant. Tenants appear in
+/// first-seen order.
+pub fn split_by_tenant(payload: Payload, attribute: &str, unknown: &str) -> Vec<(String, Payload)> {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest as Logs;
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest as Metrics;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest as Traces;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+
+    let tenant = |resource: &Option<Resource>| {
+        let value = resource
+            .as_ref()
+            .and_then(|r| r.attributes.iter().find(|kv| kv.key == attribute))
+            .and_then(|kv| kv.value.as_ref())
+            .and_then(|v| v.value.as_ref());
+        match value {
+            Some(Value::StringValue(s)) => s.clone(),
+            _ => unknown.to_string(),
+        }
+    };
+    fn group<R>(items: Vec<R>, tenant: impl Fn(&R) -> String) -> Vec<(String, Vec<R>)> {
+        let mut groups: Vec<(String, Vec<R>)> = Vec::new();
+        for item in items {
+            let t = tenant(&item);
+            match groups.iter_mut().find(|(g, _)| *g == t) {
+                Some((_, v)) => v.push(item),
+                None => groups.push((t, vec![item])),
+            }
+        }
+        groups
+    }
+    match payload {
+        Payload::Traces(r) => group(r.resource_spans, |x| tenant(&x.resource))
+            .into_iter()
+            .map(|(t, v)| (t, Payload::Traces(Traces { resource_spans: v })))
+            .collect(),
+        Payload::Logs(r) => group(r.resource_logs, |x| tenant(&x.resource))
+            .into_iter()
+            .map(|(t, v)| (t, Payload::Logs(Logs { resource_logs: v })))
+            .collect(),
+        Payload::Metrics(r) => group(r.resource_metrics, |x| tenant(&x.resource))
+            .into_iter()
+            .map(|(t, v)| (t, Payload::Metrics(Metrics { resource_metrics: v })))
+            .collect(),
+    }
 }
 
 /// Keeps the rows that at least one destination receives (for `--output`).

@@ -1,0 +1,82 @@
+//! Every destination's queue, built from the config, and putting a routed payload on them.
+
+use super::file::{DiscardExporter, FileExporter};
+use super::queue::{DestinationQueue, Enqueue, QueueFull};
+use super::{ExportBatch, Exporter};
+use crate::config::{Config, DestinationConfig, DestinationKind};
+use crate::metrics::Metrics;
+use crate::otlp::Payload;
+use crate::router::split_by_tenant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The destinations' queues, indexed like the config's destinations (and route mask bits).
+pub struct Exports {
+    queues: Vec<Arc<DestinationQueue>>,
+    per_tenant: Vec<bool>,
+    tenant_attribute: String,
+    unknown_tenant: String,
+}
+
+/// Whether a destination's endpoint, path or headers are templated by tenant.
+pub fn is_per_tenant(d: &DestinationConfig) -> bool {
+    let t = |s: &str| s.contains("{tenant}");
+    d.path.as_deref().is_some_and(t) || d.endpoint.as_deref().is_some_and(t) || d.headers.values().any(|v| t(v))
+}
+
+fn exporter(d: &DestinationConfig) -> Result<Arc<dyn Exporter>, String> {
+    Ok(match d.kind {
+        DestinationKind::File => Arc::new(FileExporter::new(d.path.as_deref().unwrap_or("-"))),
+        DestinationKind::Discard => Arc::new(DiscardExporter),
+        DestinationKind::OtlpGrpc => Arc::new(super::otlp_grpc::OtlpGrpcExporter::new(d)?),
+        DestinationKind::OtlpHttp => Arc::new(super::otlp_http::OtlpHttpExporter::new(d)?),
+    })
+}
+
+impl Exports {
+    /// Builds every exporter and starts every queue on the current tokio runtime.
+    pub fn start(config: &Config, metrics: &Arc<Metrics>) -> Result<Self, String> {
+        let mut queues = Vec::new();
+        for d in &config.destinations {
+            // A file is written in queue order only with a single writer.
+            let workers = if d.kind == DestinationKind::File { 1 } else { d.queue.workers };
+            queues.push(DestinationQueue::start(d, workers, exporter(d)?, metrics.clone()));
+        }
+        Ok(Exports {
+            queues,
+            per_tenant: config.destinations.iter().map(is_per_tenant).collect(),
+            tenant_attribute: config.tenancy.attribute.clone(),
+            unknown_tenant: config.tenancy.unknown.clone(),
+        })
+    }
+
+    /// Whether every `reject`-policy queue among `targets` has room now.
+    pub fn have_room(&self, targets: &[usize]) -> bool {
+        targets.iter().all(|d| self.queues[*d].has_room())
+    }
+
+    /// Queues a destination's payload (split per tenant for templated destinations).
+    pub async fn enqueue(&self, destination: usize, payload: Payload, mode: Enqueue) -> Result<(), QueueFull> {
+        let queue = &self.queues[destination];
+        if !self.per_tenant[destination] {
+            return queue.enqueue(ExportBatch { payload, tenant: None }, mode).await;
+        }
+        for (tenant, part) in split_by_tenant(payload, &self.tenant_attribute, &self.unknown_tenant) {
+            queue.enqueue(ExportBatch { payload: part, tenant: Some(tenant) }, mode).await?;
+        }
+        Ok(())
+    }
+
+    /// Drains every queue (in parallel) within `timeout`, then flushes the exporters.
+    pub async fn shutdown(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut tasks = Vec::new();
+        for q in &self.queues {
+            let q = q.clone();
+            tasks.push(tokio::spawn(async move { q.shutdown(deadline).await }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+}

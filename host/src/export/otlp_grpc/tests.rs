@@ -1,0 +1,509 @@
+//! Against a real tonic OTLP server on 127.0.0.1 (plaintext and TLS) that records what it
+//! receives and fails on demand.
+
+use super::*;
+use crate::export::otlp_common::{ProtoAny, ProtoDuration, RetryInfo, RpcStatus};
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::metrics::v1::{
+    Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric,
+};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic::{Request, Response};
+
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/export/testdata");
+
+/// What the collector received: the request's metadata (as HTTP headers) and the payload.
+struct Received {
+    headers: http::HeaderMap,
+    payload: Payload,
+}
+
+/// A failure the collector answers with.
+#[derive(Clone)]
+struct Failure {
+    code: Code,
+    message: String,
+    details: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Collector {
+    received: Mutex<Vec<Received>>,
+    fail: Mutex<Option<Failure>>,
+    rejected: Mutex<Option<(i64, String)>>,
+    delay: Mutex<Option<Duration>>,
+}
+
+impl Collector {
+    async fn handle(
+        &self,
+        headers: http::HeaderMap,
+        payload: Payload,
+    ) -> Result<Option<(i64, String)>, Status> {
+        let delay = *self.delay.lock().unwrap();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        self.received
+            .lock()
+            .unwrap()
+            .push(Received { headers, payload });
+        if let Some(f) = self.fail.lock().unwrap().clone() {
+            return Err(Status::with_details(f.code, f.message, f.details.into()));
+        }
+        Ok(self.rejected.lock().unwrap().clone())
+    }
+
+    fn received(&self) -> Vec<Received> {
+        std::mem::take(&mut *self.received.lock().unwrap())
+    }
+
+    fn fail_with(&self, code: Code, message: &str, details: Vec<u8>) {
+        *self.fail.lock().unwrap() = Some(Failure {
+            code,
+            message: message.into(),
+            details,
+        });
+    }
+}
+
+#[derive(Clone)]
+struct Svc(Arc<Collector>);
+
+#[tonic::async_trait]
+impl TraceService for Svc {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        let headers = request.metadata().clone().into_headers();
+        let partial = self
+            .0
+            .handle(headers, Payload::Traces(request.into_inner()))
+            .await?;
+        Ok(Response::new(ExportTraceServiceResponse {
+            partial_success: partial.map(|(rejected_spans, error_message)| {
+                ExportTracePartialSuccess {
+                    rejected_spans,
+                    error_message,
+                }
+            }),
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Svc {
+    async fn export(
+        &self,
+        request: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
+        let headers = request.metadata().clone().into_headers();
+        self.0
+            .handle(headers, Payload::Logs(request.into_inner()))
+            .await?;
+        Ok(Response::new(ExportLogsServiceResponse::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Svc {
+    async fn export(
+        &self,
+        request: Request<ExportMetricsServiceRequest>,
+    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+        let headers = request.metadata().clone().into_headers();
+        self.0
+            .handle(headers, Payload::Metrics(request.into_inner()))
+            .await?;
+        Ok(Response::new(ExportMetricsServiceResponse::default()))
+    }
+}
+
+/// Starts a collector on 127.0.0.1 (TLS with the test CA's `localhost` certificate if asked).
+async fn serve(tls: bool) -> (Arc<Collector>, SocketAddr) {
+    let collector = Arc::new(Collector::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut server = Server::builder();
+    if tls {
+        let cert = std::fs::read(format!("{TESTDATA}/server.pem")).unwrap();
+        let key = std::fs::read(format!("{TESTDATA}/server.key")).unwrap();
+        server = server
+            .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
+            .unwrap();
+    }
+    let svc = Svc(collector.clone());
+    let router = server
+        .add_service(
+            TraceServiceServer::new(svc.clone())
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd),
+        )
+        .add_service(
+            LogsServiceServer::new(svc.clone())
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd),
+        )
+        .add_service(
+            MetricsServiceServer::new(svc)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd),
+        );
+    tokio::spawn(router.serve_with_incoming(TcpIncoming::from(listener)));
+    (collector, addr)
+}
+
+fn destination(extra: &str) -> DestinationConfig {
+    toml::from_str(&format!(
+        "name = \"vendor-a\"\ntype = \"otlp_grpc\"\n{extra}"
+    ))
+    .unwrap()
+}
+
+fn exporter(extra: &str) -> OtlpGrpcExporter {
+    OtlpGrpcExporter::new(&destination(extra)).unwrap()
+}
+
+fn attribute(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.into())),
+        }),
+        ..Default::default()
+    }
+}
+
+fn traces() -> Payload {
+    Payload::Traces(ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: (0..3)
+                    .map(|i| Span {
+                        trace_id: vec![7; 16],
+                        span_id: vec![i; 8],
+                        name: format!("chat {i}"),
+                        attributes: vec![attribute("gen_ai.prompt", &"a long prompt ".repeat(50))],
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    })
+}
+
+fn logs() -> Payload {
+    Payload::Logs(ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    time_unix_nano: 42,
+                    body: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue("hello".into())),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    })
+}
+
+fn metrics() -> Payload {
+    Payload::Metrics(ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: "gen_ai.client.token.usage".into(),
+                    data: Some(metric::Data::Gauge(Gauge {
+                        data_points: vec![NumberDataPoint {
+                            time_unix_nano: 5,
+                            ..Default::default()
+                        }],
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    })
+}
+
+fn batch(payload: Payload, tenant: Option<&str>) -> ExportBatch {
+    ExportBatch {
+        payload,
+        tenant: tenant.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn delivers_every_signal_intact_with_tenant_headers_and_compression() {
+    let (collector, addr) = serve(false).await;
+    for (compression, wire) in [
+        ("none", None),
+        ("gzip", Some("gzip")),
+        ("zstd", Some("zstd")),
+    ] {
+        let exporter = exporter(&format!(
+            "endpoint = \"http://{addr}\"\ncompression = \"{compression}\"\n\
+             [headers]\nauthorization = \"Bearer key-{{tenant}}\"\nX-Static = \"yes\"\n"
+        ));
+        for payload in [traces(), logs(), metrics()] {
+            exporter
+                .export(&batch(payload.clone(), Some("acme")))
+                .await
+                .unwrap();
+            let received = collector.received();
+            assert_eq!(received.len(), 1);
+            assert_eq!(received[0].payload, payload, "{compression}");
+            let headers = &received[0].headers;
+            assert_eq!(headers["authorization"], "Bearer key-acme");
+            assert_eq!(headers["x-static"], "yes");
+            assert_eq!(
+                headers.get("grpc-encoding").map(|v| v.to_str().unwrap()),
+                wire,
+                "{compression}"
+            );
+            assert!(headers.contains_key("grpc-timeout"));
+            assert!(headers["user-agent"].to_str().unwrap().contains("sluice/"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn reuses_one_channel_per_resolved_endpoint() {
+    let (collector, addr) = serve(false).await;
+    let port = addr.port();
+    let exporter = exporter(&format!(
+        "endpoint = \"http://{{tenant}}:{port}\"\ncompression = \"none\""
+    ));
+    for tenant in ["127.0.0.1", "localhost", "127.0.0.1"] {
+        exporter
+            .export(&batch(traces(), Some(tenant)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(collector.received().len(), 3);
+    let mut endpoints: Vec<_> = exporter.channels.lock().unwrap().keys().cloned().collect();
+    endpoints.sort();
+    assert_eq!(
+        endpoints,
+        [
+            format!("http://127.0.0.1:{port}"),
+            format!("http://localhost:{port}")
+        ]
+    );
+
+    // A batch without a tenant, or with one that would change the host, goes nowhere.
+    for tenant in [None, Some("evil.example/x")] {
+        let err = exporter.export(&batch(traces(), tenant)).await.unwrap_err();
+        assert_eq!(err.kind, FailureKind::Permanent, "{err}");
+    }
+    assert!(collector.received().is_empty());
+}
+
+fn retry_info_details(delay: Duration) -> Vec<u8> {
+    let info = RetryInfo {
+        retry_delay: Some(ProtoDuration {
+            seconds: delay.as_secs() as i64,
+            nanos: delay.subsec_nanos() as i32,
+        }),
+    };
+    RpcStatus {
+        code: Code::ResourceExhausted as i32,
+        message: "slow down".into(),
+        details: vec![ProtoAny {
+            type_url: "type.googleapis.com/google.rpc.RetryInfo".into(),
+            value: info.encode_to_vec(),
+        }],
+    }
+    .encode_to_vec()
+}
+
+#[tokio::test]
+async fn classifies_statuses_as_the_spec_says() {
+    let (collector, addr) = serve(false).await;
+    let exporter = exporter(&format!("endpoint = \"http://{addr}\""));
+    let retryable = [
+        Code::Cancelled,
+        Code::DeadlineExceeded,
+        Code::Aborted,
+        Code::OutOfRange,
+        Code::Unavailable,
+        Code::DataLoss,
+    ];
+    let permanent = [
+        Code::Unknown,
+        Code::InvalidArgument,
+        Code::NotFound,
+        Code::AlreadyExists,
+        Code::PermissionDenied,
+        Code::ResourceExhausted,
+        Code::FailedPrecondition,
+        Code::Unimplemented,
+        Code::Internal,
+        Code::Unauthenticated,
+    ];
+    for (codes, kind) in [
+        (&retryable[..], FailureKind::Retryable),
+        (&permanent[..], FailureKind::Permanent),
+    ] {
+        for &code in codes {
+            collector.fail_with(code, "server says no", Vec::new());
+            let err = exporter.export(&batch(logs(), None)).await.unwrap_err();
+            assert_eq!(err.kind, kind, "{code:?}: {err}");
+            assert_eq!(err.retry_after, None);
+            assert!(err.message.contains(code_name(code)), "{}", err.message);
+            assert!(err.message.contains("server says no"), "{}", err.message);
+        }
+    }
+
+    // RESOURCE_EXHAUSTED is retryable only with RetryInfo, whose delay is honoured.
+    collector.fail_with(
+        Code::ResourceExhausted,
+        "quota",
+        retry_info_details(Duration::from_millis(2500)),
+    );
+    let err = exporter.export(&batch(traces(), None)).await.unwrap_err();
+    assert_eq!(err.kind, FailureKind::Retryable, "{err}");
+    assert_eq!(err.retry_after, Some(Duration::from_millis(2500)));
+    // Other retryable codes carry the delay too.
+    collector.fail_with(
+        Code::Unavailable,
+        "later",
+        retry_info_details(Duration::from_secs(7)),
+    );
+    let err = exporter.export(&batch(traces(), None)).await.unwrap_err();
+    assert_eq!(
+        (err.kind, err.retry_after),
+        (FailureKind::Retryable, Some(Duration::from_secs(7)))
+    );
+
+    // The server's message is bounded.
+    collector.fail_with(Code::InvalidArgument, &"x".repeat(5000), Vec::new());
+    let err = exporter.export(&batch(traces(), None)).await.unwrap_err();
+    assert!(err.message.len() < 300, "{}", err.message.len());
+    // The payload never shows up in a message.
+    assert!(!err.message.contains("long prompt"));
+}
+
+#[tokio::test]
+async fn partial_success_counts_as_delivered() {
+    let (collector, addr) = serve(false).await;
+    *collector.rejected.lock().unwrap() = Some((2, "2 spans too large".into()));
+    let exporter = exporter(&format!("endpoint = \"http://{addr}/\""));
+    exporter.export(&batch(traces(), None)).await.unwrap();
+    assert_eq!(collector.received().len(), 1);
+}
+
+#[tokio::test]
+async fn unreachable_and_slow_servers_are_retryable() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let err = exporter(&format!("endpoint = \"http://{addr}\""))
+        .export(&batch(traces(), None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, FailureKind::Retryable, "{err}");
+    assert!(err.message.contains("UNAVAILABLE"), "{}", err.message);
+
+    let (collector, addr) = serve(false).await;
+    *collector.delay.lock().unwrap() = Some(Duration::from_secs(5));
+    let exporter = exporter(&format!("endpoint = \"http://{addr}\"\ntimeout_ms = 200"));
+    let started = std::time::Instant::now();
+    let err = exporter.export(&batch(traces(), None)).await.unwrap_err();
+    assert_eq!(err.kind, FailureKind::Retryable, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn tls_trusts_the_configured_ca() {
+    let (collector, addr) = serve(true).await;
+    let port = addr.port();
+    let exporter = exporter(&format!(
+        "endpoint = \"https://localhost:{port}\"\nca = \"{TESTDATA}/ca.pem\""
+    ));
+    exporter.export(&batch(metrics(), None)).await.unwrap();
+    assert_eq!(collector.received()[0].payload, metrics());
+
+    // Without the CA the server's certificate is not trusted (when the system has roots).
+    if let Ok(exporter) = OtlpGrpcExporter::new(&destination(&format!(
+        "endpoint = \"https://localhost:{port}\""
+    ))) {
+        let err = exporter.export(&batch(metrics(), None)).await.unwrap_err();
+        assert_eq!(err.kind, FailureKind::Retryable, "{err}");
+        assert!(collector.received().is_empty());
+    }
+}
+
+#[test]
+fn configuration_errors_name_the_destination_and_field() {
+    let cases = [
+        ("", "endpoint"),
+        ("endpoint = \"\"", "endpoint"),
+        ("endpoint = \"ftp://example.com\"", "endpoint"),
+        ("endpoint = \"not a uri\"", "endpoint"),
+        (
+            "endpoint = \"http://localhost:4317\"\nheaders = { \"bad header\" = \"x\" }",
+            "headers.bad header",
+        ),
+        (
+            "endpoint = \"http://localhost:4317\"\nheaders = { \"x-key-bin\" = \"x\" }",
+            "headers.x-key-bin",
+        ),
+        (
+            "endpoint = \"http://localhost:4317\"\nheaders = { \"x-key\" = \"é\" }",
+            "headers.x-key",
+        ),
+        (
+            "endpoint = \"https://localhost:4317\"\nca = \"/nonexistent/ca.pem\"",
+            "ca",
+        ),
+        (
+            &format!("endpoint = \"https://localhost:4317\"\nca = \"{TESTDATA}/server.key\""),
+            "ca",
+        ),
+    ];
+    for (extra, field) in cases {
+        let err = OtlpGrpcExporter::new(&destination(extra)).unwrap_err();
+        assert!(
+            err.starts_with(&format!("destination \"vendor-a\": {field}: ")),
+            "{extra}: {err}"
+        );
+    }
+    // Templated endpoints are checked with a stand-in tenant.
+    OtlpGrpcExporter::new(&destination(
+        "endpoint = \"https://{tenant}.example.com:4317\"",
+    ))
+    .unwrap();
+}

@@ -1,0 +1,204 @@
+//! One bounded queue per destination, with its own workers, retries (exponential backoff
+//! with jitter, honouring the server's requested delay) and full-queue policy, so a slow or
+//! dead destination never delays another.
+
+use super::{ExportBatch, Exporter, FailureKind};
+use crate::config::{DestinationConfig, OnFull, RetryConfig};
+use crate::metrics::{DropReason, Metrics};
+use crate::otlp::signal_name;
+use rand::Rng;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The queue was full and its policy is to reject.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("destination `{destination}`: queue full")]
+pub struct QueueFull {
+    /// The destination.
+    pub destination: String,
+}
+
+/// How a caller waits for room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueue {
+    /// Follow the destination's `on_full` policy (network receivers).
+    ByPolicy,
+    /// Always wait for room (file mode: there is no client to push back on).
+    Wait,
+}
+
+struct Item {
+    batch: ExportBatch,
+    records: u64,
+}
+
+/// A destination's queue and workers.
+pub struct DestinationQueue {
+    name: String,
+    on_full: OnFull,
+    tx: async_channel::Sender<Item>,
+    rx: async_channel::Receiver<Item>,
+    exporter: Arc<dyn Exporter>,
+    metrics: Arc<Metrics>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+    /// Cancelled when the shutdown deadline passes: in-flight retries give up.
+    hard_stop: CancellationToken,
+}
+
+impl DestinationQueue {
+    /// Starts the queue's workers on the current tokio runtime.
+    pub fn start(config: &DestinationConfig, workers: usize, exporter: Arc<dyn Exporter>, metrics: Arc<Metrics>) -> Arc<Self> {
+        let (tx, rx) = async_channel::bounded(config.queue.capacity.max(1));
+        let queue = Arc::new(DestinationQueue {
+            name: config.name.clone(),
+            on_full: config.queue.on_full,
+            tx,
+            rx,
+            exporter,
+            metrics,
+            workers: Mutex::new(Vec::new()),
+            hard_stop: CancellationToken::new(),
+        });
+        let handles = (0..workers.max(1))
+            .map(|_| {
+                let (q, retry) = (queue.clone(), config.retry.clone());
+                tokio::spawn(async move {
+                    while let Ok(item) = q.rx.recv().await {
+                        q.metrics.queue_depth(&q.name, q.rx.len());
+                        q.deliver(item, &retry).await;
+                    }
+                })
+            })
+            .collect();
+        *queue.workers.lock().expect("fresh mutex") = handles;
+        queue
+    }
+
+    /// The destination's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether a `reject` queue would take a batch now (checked for every destination of a
+    /// request before enqueueing on any, so a rejected request leaves no partial copies).
+    pub fn has_room(&self) -> bool {
+        self.on_full != OnFull::Reject || !self.tx.is_full()
+    }
+
+    /// Puts a batch on the queue.
+    pub async fn enqueue(&self, batch: ExportBatch, mode: Enqueue) -> Result<(), QueueFull> {
+        let records = crate::pipeline::rows::index(&batch.payload).len() as u64;
+        let mut item = Item { batch, records };
+        let policy = if mode == Enqueue::Wait { OnFull::Block } else { self.on_full };
+        let result = match policy {
+            OnFull::Block => self.tx.send(item).await.map_err(|_| ()),
+            OnFull::Reject => self.tx.try_send(item).map_err(|_| ()),
+            OnFull::DropOldest => loop {
+                match self.tx.try_send(item) {
+                    Ok(()) => break Ok(()),
+                    Err(async_channel::TrySendError::Full(back)) => {
+                        item = back;
+                        if let Ok(old) = self.rx.try_recv() {
+                            let signal = signal_name(old.batch.payload.signal());
+                            self.metrics.dropped(signal, DropReason::QueueFull, old.records);
+                            tracing::warn!(destination = %self.name, records = old.records, "queue full: dropped the oldest batch");
+                        }
+                    }
+                    Err(async_channel::TrySendError::Closed(_)) => break Err(()),
+                }
+            },
+        };
+        self.metrics.queue_depth(&self.name, self.tx.len());
+        result.map_err(|()| QueueFull { destination: self.name.clone() })
+    }
+
+    async fn deliver(&self, item: Item, retry: &RetryConfig) {
+        let signal = signal_name(item.batch.payload.signal());
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            let error = match self.exporter.export(&item.batch).await {
+                Ok(()) => {
+                    self.metrics.exported(signal, &self.name, item.records);
+                    return;
+                }
+                Err(e) => e,
+            };
+            if error.kind == FailureKind::Permanent {
+                self.metrics.export_failed(&self.name, "permanent");
+                self.metrics.dropped(signal, DropReason::ExportRejected, item.records);
+                tracing::error!(destination = %self.name, records = item.records, "export rejected, not retried: {error}");
+                return;
+            }
+            self.metrics.export_failed(&self.name, "retryable");
+            attempt += 1;
+            let wait = error.retry_after.unwrap_or_else(|| backoff(retry, attempt));
+            let limit = Duration::from_millis(retry.max_elapsed_ms);
+            if retry.max_elapsed_ms > 0 && started.elapsed() + wait > limit {
+                self.metrics.dropped(signal, DropReason::RetriesExhausted, item.records);
+                tracing::error!(destination = %self.name, records = item.records, attempts = attempt, "export failed, retries exhausted: {error}");
+                return;
+            }
+            self.metrics.export_retried(&self.name);
+            tracing::warn!(destination = %self.name, attempt, wait_ms = wait.as_millis() as u64, "export failed, will retry: {error}");
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.hard_stop.cancelled() => {
+                    self.metrics.dropped(signal, DropReason::RetriesExhausted, item.records);
+                    tracing::error!(destination = %self.name, records = item.records, "shutdown deadline passed during retries: batch dropped");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Stops taking batches, lets the workers drain the queue until `deadline`, then gives up
+    /// on what is left and flushes the exporter.
+    pub async fn shutdown(&self, deadline: Instant) {
+        self.tx.close();
+        let handles = std::mem::take(&mut *self.workers.lock().expect("workers mutex"));
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let all = futures_join(handles);
+        if tokio::time::timeout(remaining, all).await.is_err() {
+            self.hard_stop.cancel();
+            let left = self.rx.len();
+            tracing::error!(destination = %self.name, batches = left, "shutdown timeout: undelivered batches dropped");
+        }
+        if let Err(e) = self.exporter.flush().await {
+            tracing::error!(destination = %self.name, "flush failed: {e}");
+        }
+    }
+}
+
+async fn futures_join(handles: Vec<JoinHandle<()>>) {
+    for h in handles {
+        let _ = h.await;
+    }
+}
+
+/// `initial * 2^(attempt-1)`, capped, with "equal jitter" (a random wait in [d/2, d]) so
+/// many senders retrying at once spread out.
+fn backoff(retry: &RetryConfig, attempt: u32) -> Duration {
+    let base = retry.initial_backoff_ms.saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+    let capped = base.min(retry.max_backoff_ms).max(1);
+    let jittered = rand::rng().random_range(capped / 2..=capped);
+    Duration::from_millis(jittered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let r = RetryConfig { initial_backoff_ms: 100, max_backoff_ms: 1000, max_elapsed_ms: 0 };
+        for _ in 0..50 {
+            let a = backoff(&r, 1).as_millis();
+            let c = backoff(&r, 3).as_millis();
+            let z = backoff(&r, 30).as_millis();
+            assert!((50..=100).contains(&a) && (200..=400).contains(&c) && (500..=1000).contains(&z), "{a} {c} {z}");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! What receivers hand their requests to: resolving the tenant, running the plugin chain,
+//! routing, and enqueueing on every destination's queue. A request is acknowledged once its
+//! records sit in every destination queue they are routed to.
+
+use crate::otlp::Payload;
+use std::time::Duration;
+
+/// What a receiver knows about a request besides its payload.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// The request headers (gRPC metadata as headers).
+    pub headers: http::HeaderMap,
+}
+
+/// A request's records were accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accepted {
+    /// Records not accepted (OTLP partial success): dropped because no destination may
+    /// receive them, or by a failing plugin.
+    pub rejected: i64,
+    /// Why, for the partial-success message; empty when `rejected` is 0.
+    pub message: String,
+}
+
+/// A request was not accepted.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum IngestError {
+    /// No or wrong API key: gRPC `UNAUTHENTICATED`, HTTP 401. Nothing was accepted.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    /// Full queues or shutting down: gRPC `UNAVAILABLE`, HTTP 503, with a retry delay.
+    #[error("unavailable: {reason}")]
+    Unavailable {
+        /// When the client should retry.
+        retry_after: Duration,
+        /// Why, for the client.
+        reason: String,
+    },
+    /// The payload is not acceptable (e.g. empty of records it must carry): gRPC
+    /// `INVALID_ARGUMENT`, HTTP 400.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+}
+
+use crate::export::exports::Exports;
+use crate::export::queue::Enqueue;
+use crate::metrics::{DropReason, Metrics};
+use crate::otlp::signal_name;
+use crate::pipeline::ChainOutcome;
+use crate::pipeline::service::PipelineService;
+use crate::quarantine::Quarantine;
+use crate::router;
+use crate::tenancy::Tenancy;
+use std::sync::Arc;
+
+/// How long a client is told to wait before retrying when sluice is saturated.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The receivers' way into the pipeline; cheap to clone.
+#[derive(Clone)]
+pub struct Ingest {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tenancy: Tenancy,
+    pipeline: PipelineService,
+    exports: Arc<Exports>,
+    metrics: Arc<Metrics>,
+    quarantine: Arc<Quarantine>,
+    destinations: usize,
+}
+
+fn unavailable(reason: impl Into<String>) -> IngestError {
+    IngestError::Unavailable { retry_after: RETRY_AFTER, reason: reason.into() }
+}
+
+impl Ingest {
+    /// Ties the parts together.
+    pub fn new(
+        tenancy: Tenancy,
+        pipeline: PipelineService,
+        exports: Arc<Exports>,
+        metrics: Arc<Metrics>,
+        quarantine: Arc<Quarantine>,
+        destinations: usize,
+    ) -> Self {
+        Ingest { inner: Arc::new(Inner { tenancy, pipeline, exports, metrics, quarantine, destinations }) }
+    }
+
+    /// Takes one request's records: tenant, chain, route, queue. Answers once they are queued
+    /// for every destination that receives them (or are quarantined or dropped by policy).
+    pub async fn submit(&self, ctx: RequestContext, mut payload: Payload) -> Result<Accepted, IngestError> {
+        let i = &self.inner;
+        if let Some(tenant) = i.tenancy.resolve(&ctx.headers)? {
+            i.tenancy.stamp(&mut payload, &tenant);
+        }
+        let signal = signal_name(payload.signal());
+        for (tenant, n) in router::count_by_tenant(&payload, i.tenancy.attribute(), i.tenancy.unknown()) {
+            i.metrics.received(signal, &tenant, n);
+        }
+        let outcome = i.pipeline.run(payload).await.map_err(|e| unavailable(e.to_string()))?;
+        match outcome {
+            ChainOutcome::Processed(p) => {
+                let unroutable = p.masks.iter().filter(|m| **m == 0).count() as u64;
+                i.metrics.dropped(signal, DropReason::Plugin, p.dropped as u64);
+                i.metrics.dropped(signal, DropReason::Unroutable, unroutable);
+                let parts = router::split(p.payload, &p.masks, i.destinations);
+                let targets: Vec<usize> = parts.iter().map(|(d, _)| *d).collect();
+                // All or nothing: a rejected request must not leave copies that its retry duplicates.
+                if !i.exports.have_room(&targets) {
+                    return Err(unavailable("a destination queue is full"));
+                }
+                for (d, part) in parts {
+                    i.exports.enqueue(d, part, Enqueue::ByPolicy).await.map_err(|e| unavailable(e.to_string()))?;
+                }
+                Ok(Accepted::default())
+            }
+            ChainOutcome::Quarantined { plugin, failure, payload, rows } => {
+                let q = i.quarantine.clone();
+                let (p, f) = (plugin.clone(), failure.clone());
+                let written = tokio::task::spawn_blocking(move || q.put(&p, &f, &payload, rows)).await;
+                match written {
+                    Ok(Ok(path)) => tracing::warn!(plugin = %plugin, records = rows, file = %path.display(), "batch quarantined"),
+                    _ => {
+                        tracing::error!(plugin = %plugin, records = rows, "cannot write the quarantine; batch lost");
+                        i.metrics.dropped(signal, DropReason::PluginFailure, rows as u64);
+                        return Ok(Accepted { rejected: rows as i64, message: format!("plugin `{plugin}` failed and the batch could not be quarantined") });
+                    }
+                }
+                // Kept for replay, so not rejected; the message says why it was not delivered.
+                Ok(Accepted { rejected: 0, message: format!("{rows} records held in quarantine: plugin `{plugin}` {}", failure.kind()) })
+            }
+            ChainOutcome::Dropped { plugin, failure, rows } => {
+                i.metrics.dropped(signal, DropReason::PluginFailure, rows as u64);
+                Ok(Accepted {
+                    rejected: rows as i64,
+                    message: format!("dropped: plugin `{plugin}` failed ({}) and its policy is drop", failure.kind()),
+                })
+            }
+        }
+    }
+}

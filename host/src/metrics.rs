@@ -1,0 +1,240 @@
+//! sluice's own metrics, in the Prometheus text format on the admin endpoint. Labels carry
+//! only names from the config (signal, destination, plugin, reason) and tenant ids behind a
+//! cardinality cap, never record content.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignalTenant {
+    signal: String,
+    tenant: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignalDestination {
+    signal: String,
+    destination: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignalReason {
+    signal: String,
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DestinationKind {
+    destination: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DestinationLabel {
+    destination: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PluginLabel {
+    plugin: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PluginKind {
+    plugin: String,
+    kind: String,
+}
+
+fn call_histogram() -> Histogram {
+    // 10 µs to ~5 s.
+    Histogram::new(exponential_buckets(1e-5, 2.5, 15))
+}
+
+/// Every metric sluice exports.
+pub struct Metrics {
+    registry: Registry,
+    tenant_cap: usize,
+    tenants: Mutex<HashSet<String>>,
+    received: Family<SignalTenant, Counter>,
+    exported: Family<SignalDestination, Counter>,
+    dropped: Family<SignalReason, Counter>,
+    export_failures: Family<DestinationKind, Counter>,
+    export_retries: Family<DestinationLabel, Counter>,
+    queue_depth: Family<DestinationLabel, Gauge>,
+    plugin_calls: Family<PluginLabel, Counter>,
+    plugin_failures: Family<PluginKind, Counter>,
+    plugin_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
+}
+
+/// Why records were dropped, as the `reason` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// A plugin dropped them on purpose.
+    Plugin,
+    /// No destination may receive them.
+    Unroutable,
+    /// A plugin with the `drop` policy failed on their batch.
+    PluginFailure,
+    /// A full queue with `drop_oldest` made room.
+    QueueFull,
+    /// The destination answered with a permanent error.
+    ExportRejected,
+    /// Retries ran out.
+    RetriesExhausted,
+}
+
+impl DropReason {
+    fn label(self) -> &'static str {
+        match self {
+            DropReason::Plugin => "plugin",
+            DropReason::Unroutable => "unroutable",
+            DropReason::PluginFailure => "plugin_failure",
+            DropReason::QueueFull => "queue_full",
+            DropReason::ExportRejected => "export_rejected",
+            DropReason::RetriesExhausted => "retries_exhausted",
+        }
+    }
+}
+
+impl Metrics {
+    /// A registry with every metric, tenant labels capped at `tenant_cap` distinct values.
+    pub fn new(tenant_cap: usize) -> Self {
+        let mut registry = Registry::with_prefix("sluice");
+        let m = Metrics {
+            tenant_cap,
+            tenants: Mutex::new(HashSet::new()),
+            received: Family::default(),
+            exported: Family::default(),
+            dropped: Family::default(),
+            export_failures: Family::default(),
+            export_retries: Family::default(),
+            queue_depth: Family::default(),
+            plugin_calls: Family::default(),
+            plugin_failures: Family::default(),
+            plugin_seconds: Family::new_with_constructor(call_histogram),
+            registry: Registry::default(),
+        };
+        registry.register("records_received", "Records accepted from clients", m.received.clone());
+        registry.register("records_exported", "Records delivered to a destination", m.exported.clone());
+        registry.register("records_dropped", "Records dropped, by reason", m.dropped.clone());
+        registry.register("export_failures", "Failed export attempts, by kind", m.export_failures.clone());
+        registry.register("export_retries", "Export attempts retried", m.export_retries.clone());
+        registry.register("queue_depth", "Batches waiting in a destination queue", m.queue_depth.clone());
+        registry.register("plugin_calls", "Plugin process calls", m.plugin_calls.clone());
+        registry.register("plugin_failures", "Plugin process calls that failed, by kind", m.plugin_failures.clone());
+        registry.register("plugin_call_seconds", "Duration of plugin process calls", m.plugin_seconds.clone());
+        Metrics { registry, ..m }
+    }
+
+    /// The tenant label for `tenant`: itself while under the cap, else `other`.
+    fn tenant_label(&self, tenant: &str) -> String {
+        let Ok(mut seen) = self.tenants.lock() else { return "other".into() };
+        if seen.contains(tenant) || (seen.len() < self.tenant_cap && seen.insert(tenant.to_string())) {
+            tenant.to_string()
+        } else {
+            "other".to_string()
+        }
+    }
+
+    /// Records accepted for a tenant.
+    pub fn received(&self, signal: &str, tenant: &str, n: u64) {
+        let labels = SignalTenant { signal: signal.into(), tenant: self.tenant_label(tenant) };
+        self.received.get_or_create(&labels).inc_by(n);
+    }
+
+    /// Records delivered to a destination.
+    pub fn exported(&self, signal: &str, destination: &str, n: u64) {
+        let labels = SignalDestination { signal: signal.into(), destination: destination.into() };
+        self.exported.get_or_create(&labels).inc_by(n);
+    }
+
+    /// Records dropped.
+    pub fn dropped(&self, signal: &str, reason: DropReason, n: u64) {
+        if n > 0 {
+            let labels = SignalReason { signal: signal.into(), reason: reason.label().into() };
+            self.dropped.get_or_create(&labels).inc_by(n);
+        }
+    }
+
+    /// Records dropped for `reason`, over every signal.
+    pub fn dropped_count(&self, reason: DropReason) -> u64 {
+        ["traces", "logs", "metrics"]
+            .iter()
+            .map(|signal| {
+                let labels = SignalReason { signal: (*signal).into(), reason: reason.label().into() };
+                self.dropped.get_or_create(&labels).get()
+            })
+            .sum()
+    }
+
+    /// A failed export attempt (`retryable` or `permanent`).
+    pub fn export_failed(&self, destination: &str, kind: &str) {
+        let labels = DestinationKind { destination: destination.into(), kind: kind.into() };
+        self.export_failures.get_or_create(&labels).inc();
+    }
+
+    /// An export attempt about to be retried.
+    pub fn export_retried(&self, destination: &str) {
+        self.export_retries.get_or_create(&DestinationLabel { destination: destination.into() }).inc();
+    }
+
+    /// A destination queue's current depth.
+    pub fn queue_depth(&self, destination: &str, depth: usize) {
+        let labels = DestinationLabel { destination: destination.into() };
+        self.queue_depth.get_or_create(&labels).set(depth as i64);
+    }
+
+    /// One plugin call, and its failure class if it failed.
+    pub fn plugin_call(&self, plugin: &str, took: Duration, failure: Option<&str>) {
+        let label = PluginLabel { plugin: plugin.into() };
+        self.plugin_calls.get_or_create(&label).inc();
+        self.plugin_seconds.get_or_create(&label).observe(took.as_secs_f64());
+        if let Some(kind) = failure {
+            let labels = PluginKind { plugin: plugin.into(), kind: kind.into() };
+            self.plugin_failures.get_or_create(&labels).inc();
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_labels_are_capped() {
+        let m = Metrics::new(2);
+        for t in ["a", "b", "c", "d", "a"] {
+            m.received("traces", t, 1);
+        }
+        let text = m.encode();
+        assert!(text.contains(r#"sluice_records_received_total{signal="traces",tenant="a"} 2"#), "{text}");
+        assert!(text.contains(r#"sluice_records_received_total{signal="traces",tenant="other"} 2"#), "{text}");
+        assert!(!text.contains(r#"tenant="c""#));
+    }
+
+    #[test]
+    fn plugin_calls_have_latency_and_failures() {
+        let m = Metrics::new(10);
+        m.plugin_call("redact", Duration::from_micros(50), None);
+        m.plugin_call("redact", Duration::from_millis(3), Some("trap"));
+        let text = m.encode();
+        assert!(text.contains(r#"sluice_plugin_calls_total{plugin="redact"} 2"#), "{text}");
+        assert!(text.contains(r#"sluice_plugin_failures_total{plugin="redact",kind="trap"} 1"#), "{text}");
+        assert!(text.contains("sluice_plugin_call_seconds_bucket"), "{text}");
+    }
+}

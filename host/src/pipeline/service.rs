@@ -1,0 +1,69 @@
+//! The plugin chain as an async service for the network path: worker threads (each with its
+//! own plugin instances) take batches from a bounded queue and answer on a oneshot channel.
+//! A full queue makes `run` wait, which is back-pressure on the receiving request.
+
+use super::{BatchState, Chain, ChainOutcome};
+use crate::metrics::Metrics;
+use crate::otlp::Payload;
+use crate::plugin::{LoadError, LoadedPlugin};
+use crate::router::Destinations;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+struct Job {
+    payload: Payload,
+    reply: oneshot::Sender<ChainOutcome>,
+}
+
+/// A handle to the running workers; cheap to clone. Workers stop when every handle is gone.
+#[derive(Clone)]
+pub struct PipelineService {
+    jobs: async_channel::Sender<Job>,
+}
+
+/// The chain stopped (shutdown) before answering.
+#[derive(Debug, thiserror::Error)]
+#[error("the pipeline is shutting down")]
+pub struct Stopped;
+
+impl PipelineService {
+    /// Starts `workers` threads, each with one instance of every plugin.
+    pub fn start(
+        workers: usize,
+        plugins: &[Arc<LoadedPlugin>],
+        destinations: &Arc<Destinations>,
+        metrics: Arc<Metrics>,
+    ) -> Result<(Self, Vec<std::thread::JoinHandle<()>>), LoadError> {
+        let workers = workers.max(1);
+        let (tx, rx) = async_channel::bounded::<Job>(workers * 4);
+        let mut handles = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let mut chain = Chain::new(plugins, Some(metrics.clone()))?;
+            let (rx, destinations) = (rx.clone(), destinations.clone());
+            let handle = std::thread::Builder::new()
+                .name(format!("sluice-worker-{i}"))
+                .spawn(move || {
+                    while let Ok(job) = rx.recv_blocking() {
+                        let outcome = chain.run(BatchState::new(job.payload, destinations.clone()));
+                        // The requester may have gone (client timeout); the outcome is dropped.
+                        let _ = job.reply.send(outcome);
+                    }
+                })
+                .map_err(|e| LoadError::Setup { plugin: "*".into(), reason: format!("cannot start a worker thread: {e}") })?;
+            handles.push(handle);
+        }
+        Ok((PipelineService { jobs: tx }, handles))
+    }
+
+    /// Runs one payload through the chain.
+    pub async fn run(&self, payload: Payload) -> Result<ChainOutcome, Stopped> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job { payload, reply }).await.map_err(|_| Stopped)?;
+        answer.await.map_err(|_| Stopped)
+    }
+
+    /// Stops taking new jobs; workers finish the queued ones and exit.
+    pub fn close(&self) {
+        self.jobs.close();
+    }
+}

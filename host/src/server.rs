@@ -1,0 +1,119 @@
+//! `sluice run`: receivers, the plugin chain on worker threads, per-destination queues and
+//! the admin endpoint, until a shutdown signal; then stop accepting, drain, exit.
+
+use crate::admin::{self, Readiness};
+use crate::app::App;
+use crate::config::ReceiverConfig;
+use crate::export::exports::Exports;
+use crate::filemode::{InputFormat, read_input};
+use crate::ingest::{Ingest, RequestContext};
+use crate::metrics::Metrics;
+use crate::pipeline::service::PipelineService;
+use crate::tenancy::Tenancy;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A destination's exporter could not be built.
+    #[error("{0}")]
+    Exporter(String),
+    /// The workers could not start.
+    #[error(transparent)]
+    Plugin(#[from] crate::plugin::LoadError),
+    /// A listener could not bind.
+    #[error("{0}")]
+    Listen(String),
+}
+
+/// Runs until `shutdown` is cancelled (or, with only file receivers, until they are read).
+pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerError> {
+    let config = &app.config;
+    let metrics = Arc::new(Metrics::new(config.admin.tenant_label_cap));
+    let exports = Arc::new(Exports::start(config, &metrics).map_err(ServerError::Exporter)?);
+    let (pipeline, workers) = PipelineService::start(app.workers, &app.plugins, &app.destinations, metrics.clone())?;
+    let quarantine = Arc::new(crate::quarantine::Quarantine::new(config.runtime.quarantine_dir.clone()));
+    let ingest = Ingest::new(
+        Tenancy::new(&config.tenancy),
+        pipeline.clone(),
+        exports.clone(),
+        metrics.clone(),
+        quarantine,
+        app.destinations.list().len(),
+    );
+
+    let ready = Arc::new(Readiness::default());
+    let (admin_addr, admin_task) =
+        admin::serve(config.admin.address, metrics.clone(), ready.clone(), shutdown.clone())
+            .await
+            .map_err(|e| ServerError::Listen(e.to_string()))?;
+    tracing::info!(address = %admin_addr, "admin endpoint listening");
+
+    let receiving = CancellationToken::new();
+    let mut tasks = Vec::new();
+    let mut network = 0;
+    for r in &config.receivers {
+        match r {
+            ReceiverConfig::File { path } => {
+                let (ingest, path) = (ingest.clone(), path.clone());
+                tasks.push(tokio::task::spawn_blocking(move || feed_file(&path, &ingest)));
+            }
+            other => {
+                network += 1;
+                let bound = crate::receiver::serve(other, ingest.clone(), receiving.clone())
+                    .await
+                    .map_err(|e| ServerError::Listen(e.to_string()))?;
+                tracing::info!(address = %bound.address, receiver = bound.kind, "receiver listening");
+                tasks.push(bound.handle);
+            }
+        }
+    }
+    ready.set(true);
+
+    if network == 0 {
+        // Only files: done when they are read.
+        for t in tasks.drain(..) {
+            let _ = t.await;
+        }
+    } else {
+        shutdown.cancelled().await;
+    }
+    tracing::info!("shutting down: no longer accepting; draining queues");
+    ready.set(false);
+    receiving.cancel();
+    for t in tasks {
+        let _ = t.await;
+    }
+    pipeline.close();
+    drop(ingest);
+    let _ = tokio::task::spawn_blocking(move || workers.into_iter().for_each(|w| drop(w.join()))).await;
+    exports.shutdown(Duration::from_millis(config.admin.shutdown_timeout_ms)).await;
+    shutdown.cancel();
+    let _ = admin_task.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Reads a file receiver's input and submits it batch by batch, in order.
+fn feed_file(path: &str, ingest: &Ingest) {
+    let handle = tokio::runtime::Handle::current();
+    let input = match read_input(path, InputFormat::Auto, None) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::error!("file receiver: {e}");
+            return;
+        }
+    };
+    for (origin, item) in input {
+        match item {
+            Err(e) => tracing::error!(file = %origin.file, line = origin.line, "skipping malformed input: {e}"),
+            Ok(payload) => {
+                if let Err(e) = handle.block_on(ingest.submit(RequestContext::default(), payload)) {
+                    tracing::error!(file = %origin.file, line = origin.line, "input not accepted: {e}");
+                }
+            }
+        }
+    }
+}
