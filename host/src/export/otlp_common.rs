@@ -5,7 +5,6 @@
 use crate::config::io::DestinationConfig;
 use crate::otlp::Payload;
 use std::borrow::Cow;
-use std::path::Path;
 use std::time::Duration;
 
 use super::ExportError;
@@ -176,54 +175,13 @@ pub(crate) fn rustls_client_config(
         return Ok(builder.with_no_client_auth());
     };
     let mut roots = RootCertStore::empty();
-    for pem in system_ca_bundles() {
-        roots
-            .add_parsable_certificates(CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok));
-    }
+    // Best effort: the configured `ca` is trusted even if the system has no certificates.
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     for cert in CertificateDer::pem_slice_iter(ca_pem) {
         let cert = cert.map_err(|e| config_error(config, "ca", e))?;
         roots.add(cert).map_err(|e| config_error(config, "ca", e))?;
     }
     Ok(builder.with_root_certificates(roots).with_no_client_auth())
-}
-
-/// The system's CA bundles (PEM), read from where OpenSSL looks on Unix: `SSL_CERT_FILE`,
-/// `SSL_CERT_DIR`, or the distributions' usual bundle files. Best effort: used only together
-/// with a configured `ca`, which is then trusted even if this finds nothing.
-// TODO(deps): `rustls_native_certs::load_native_certs()` does this on every platform; use it
-// once `rustls-native-certs` is a direct dependency.
-fn system_ca_bundles() -> Vec<Vec<u8>> {
-    if let Some(file) = std::env::var_os("SSL_CERT_FILE") {
-        return std::fs::read(file).into_iter().collect();
-    }
-    if let Some(dirs) = std::env::var_os("SSL_CERT_DIR") {
-        let mut out = Vec::new();
-        for dir in std::env::split_paths(&dirs) {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                if let Ok(pem) = std::fs::read(entry.path()) {
-                    out.push(pem);
-                }
-            }
-        }
-        return out;
-    }
-    const BUNDLES: [&str; 6] = [
-        "/etc/ssl/certs/ca-certificates.crt",
-        "/etc/pki/tls/certs/ca-bundle.crt",
-        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-        "/etc/ssl/ca-bundle.pem",
-        "/etc/ssl/cert.pem",
-        "/usr/local/share/certs/ca-root-nss.crt",
-    ];
-    BUNDLES
-        .iter()
-        .map(Path::new)
-        .find_map(|p| std::fs::read(p).ok())
-        .into_iter()
-        .collect()
 }
 
 /// A server's message made safe to log: control characters replaced, at most
