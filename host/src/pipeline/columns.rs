@@ -41,11 +41,25 @@ fn pad<T: Copy + Default>(lane: &mut Vec<T>, row: usize) {
 }
 
 fn find<'a>(attrs: &'a [KeyValue], name: &str) -> Option<&'a Value> {
-    attrs
-        .iter()
-        .find(|kv| kv.key == name)
-        .and_then(|kv| kv.value.as_ref())
-        .and_then(|v| v.value.as_ref())
+    let mut hint = 0;
+    find_hinted(attrs, name, &mut hint)
+}
+
+/// Finds `name`, trying position `*hint` first and moving the hint to where it was found.
+/// Rows of one batch mostly come from the same instrumentation and keep their attributes in
+/// the same order, so across a batch the hint turns a scan into one comparison.
+fn position_hinted(attrs: &[KeyValue], name: &str, hint: &mut usize) -> Option<usize> {
+    if attrs.get(*hint).is_some_and(|kv| kv.key == name) {
+        return Some(*hint);
+    }
+    let i = attrs.iter().position(|kv| kv.key == name)?;
+    *hint = i;
+    Some(i)
+}
+
+fn find_hinted<'a>(attrs: &'a [KeyValue], name: &str, hint: &mut usize) -> Option<&'a Value> {
+    let i = position_hinted(attrs, name, hint)?;
+    attrs[i].value.as_ref().and_then(|v| v.value.as_ref())
 }
 
 /// Reads attribute `key` of every row.
@@ -55,9 +69,10 @@ pub fn read(payload: &Payload, rows: &[RowLoc], key: &Key) -> Column {
     let mut lanes = Lanes::default();
     // Resource and scope attributes are shared: look each one up once per run of rows.
     let mut last: Option<(u32, u32, Option<&Value>)> = None;
+    let mut hint = 0;
     for (row, loc) in rows.iter().enumerate() {
         let value = match key.scope {
-            Scope::Record => find(rows::attrs(payload, *loc, Scope::Record), &key.name),
+            Scope::Record => find_hinted(rows::attrs(payload, *loc, Scope::Record), &key.name, &mut hint),
             shared => {
                 let scope_idx = if shared == Scope::Resource {
                     0
@@ -177,6 +192,7 @@ pub fn check_shape(values: &Column, n: usize) -> Result<(), String> {
 /// Writes a column (already shape-checked) into the rows: rows of kind `absent` or `other`
 /// are left alone; on shared resource/scope attributes the last row wins.
 pub fn write(payload: &mut Payload, rows: &[RowLoc], key: &Key, values: &Column) {
+    let mut hint = 0;
     for (row, loc) in rows.iter().enumerate() {
         let value = match values.kinds[row] {
             ValueKind::Str => Value::StringValue(values.strings.get(row).unwrap_or("").to_string()),
@@ -186,21 +202,25 @@ pub fn write(payload: &mut Payload, rows: &[RowLoc], key: &Key, values: &Column)
             ValueKind::Absent | ValueKind::Other => continue,
         };
         if let Some(attrs) = rows::attrs_mut(payload, *loc, key.scope) {
-            set(attrs, &key.name, value);
+            set_hinted(attrs, &key.name, value, &mut hint);
         }
     }
 }
 
 /// Sets `name` to `value`, replacing the first existing entry or appending one.
 pub fn set(attrs: &mut Vec<KeyValue>, name: &str, value: Value) {
+    set_hinted(attrs, name, value, &mut 0);
+}
+
+fn set_hinted(attrs: &mut Vec<KeyValue>, name: &str, value: Value, hint: &mut usize) {
     let any = Some(AnyValue { value: Some(value) });
-    match attrs.iter_mut().find(|kv| kv.key == name) {
-        Some(kv) => kv.value = any,
-        None => attrs.push(KeyValue {
-            key: name.to_string(),
-            value: any,
-            ..Default::default()
-        }),
+    match position_hinted(attrs, name, hint) {
+        Some(i) => attrs[i].value = any,
+        None => {
+            // A new key lands at the end: the next row will likely have it there too.
+            *hint = attrs.len();
+            attrs.push(KeyValue { key: name.to_string(), value: any, ..Default::default() });
+        }
     }
 }
 
