@@ -11,6 +11,8 @@
 
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod capture;
+pub mod daemon;
 pub mod golden;
 pub mod jsonl;
 

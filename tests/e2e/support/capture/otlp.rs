@@ -1,0 +1,210 @@
+//! The OTLP side of the capture receiver: the three collector services, the records of
+//! a request, and error statuses with `google.rpc.RetryInfo`.
+
+use super::State;
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsService;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest as LogsReq, ExportLogsServiceResponse as LogsResp,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsService;
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest as MetricsReq, ExportMetricsServiceResponse as MetricsResp,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceService;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest as TraceReq, ExportTraceServiceResponse as TraceResp,
+};
+use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::{Code, Request, Response, Status};
+
+/// One record, identified by the `test.id` attribute `send.py` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rec {
+    /// `traces`, `logs` or `metrics`.
+    pub signal: &'static str,
+    /// The record's `test.id` (a metric data point's), empty when absent.
+    pub id: String,
+    /// The resource's `tenant.id`.
+    pub tenant: Option<String>,
+}
+
+/// `google.rpc.Status`, `google.protobuf.Any`, `google.rpc.RetryInfo` and
+/// `google.protobuf.Duration`: no crate in the tree ships them.
+#[derive(Clone, PartialEq, Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+    #[prost(message, repeated, tag = "3")]
+    details: Vec<ProtoAny>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct ProtoAny {
+    #[prost(string, tag = "1")]
+    type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    value: Vec<u8>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct RetryInfo {
+    #[prost(message, optional, tag = "1")]
+    retry_delay: Option<ProtoDuration>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct ProtoDuration {
+    #[prost(int64, tag = "1")]
+    seconds: i64,
+    #[prost(int32, tag = "2")]
+    nanos: i32,
+}
+
+/// A gRPC error, with `RetryInfo` in its `google.rpc.Status` details if asked.
+pub(super) fn failure(code: Code, retry_after: Option<Duration>) -> Status {
+    let message = format!("capture receiver told to fail with {code:?}");
+    let Some(delay) = retry_after else {
+        return Status::new(code, message);
+    };
+    let info = RetryInfo {
+        retry_delay: Some(ProtoDuration {
+            seconds: delay.as_secs() as i64,
+            nanos: delay.subsec_nanos() as i32,
+        }),
+    };
+    let status = RpcStatus {
+        code: code as i32,
+        message: message.clone(),
+        details: vec![ProtoAny {
+            type_url: "type.googleapis.com/google.rpc.RetryInfo".into(),
+            value: info.encode_to_vec(),
+        }],
+    };
+    Status::with_details(code, message, status.encode_to_vec().into())
+}
+
+fn string_attr(attrs: &[KeyValue], key: &str) -> Option<String> {
+    attrs
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| match &kv.value.as_ref()?.value {
+            Some(any_value::Value::StringValue(s)) => Some(s.clone()),
+            _ => None,
+        })
+}
+
+fn rec(signal: &'static str, resource: &[KeyValue], attrs: &[KeyValue]) -> Rec {
+    Rec {
+        signal,
+        id: string_attr(attrs, "test.id").unwrap_or_default(),
+        tenant: string_attr(resource, "tenant.id"),
+    }
+}
+
+fn resource_attrs(r: &Option<Resource>) -> &[KeyValue] {
+    r.as_ref()
+        .map(|r| r.attributes.as_slice())
+        .unwrap_or_default()
+}
+
+fn trace_records(req: &TraceReq) -> Vec<Rec> {
+    let mut out = Vec::new();
+    for rs in &req.resource_spans {
+        let res = resource_attrs(&rs.resource);
+        for span in rs.scope_spans.iter().flat_map(|s| &s.spans) {
+            out.push(rec("traces", res, &span.attributes));
+        }
+    }
+    out
+}
+
+fn log_records(req: &LogsReq) -> Vec<Rec> {
+    let mut out = Vec::new();
+    for rl in &req.resource_logs {
+        let res = resource_attrs(&rl.resource);
+        for log in rl.scope_logs.iter().flat_map(|s| &s.log_records) {
+            out.push(rec("logs", res, &log.attributes));
+        }
+    }
+    out
+}
+
+/// One record per data point (the unit sluice counts for metrics).
+fn metric_records(req: &MetricsReq) -> Vec<Rec> {
+    let mut out = Vec::new();
+    for rm in &req.resource_metrics {
+        let res = resource_attrs(&rm.resource);
+        for metric in rm.scope_metrics.iter().flat_map(|s| &s.metrics) {
+            let points: Vec<&[KeyValue]> = match &metric.data {
+                Some(Data::Sum(s)) => s
+                    .data_points
+                    .iter()
+                    .map(|p| p.attributes.as_slice())
+                    .collect(),
+                Some(Data::Gauge(g)) => g
+                    .data_points
+                    .iter()
+                    .map(|p| p.attributes.as_slice())
+                    .collect(),
+                Some(Data::Histogram(h)) => h
+                    .data_points
+                    .iter()
+                    .map(|p| p.attributes.as_slice())
+                    .collect(),
+                Some(Data::ExponentialHistogram(h)) => h
+                    .data_points
+                    .iter()
+                    .map(|p| p.attributes.as_slice())
+                    .collect(),
+                Some(Data::Summary(s)) => s
+                    .data_points
+                    .iter()
+                    .map(|p| p.attributes.as_slice())
+                    .collect(),
+                None => Vec::new(),
+            };
+            out.extend(points.into_iter().map(|attrs| rec("metrics", res, attrs)));
+        }
+    }
+    out
+}
+
+#[derive(Clone)]
+pub(super) struct Svc(pub(super) Arc<State>);
+
+#[tonic::async_trait]
+impl TraceService for Svc {
+    async fn export(&self, request: Request<TraceReq>) -> Result<Response<TraceResp>, Status> {
+        self.0
+            .handle(request.metadata(), trace_records(request.get_ref()))
+            .await?;
+        Ok(Response::new(TraceResp::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Svc {
+    async fn export(&self, request: Request<LogsReq>) -> Result<Response<LogsResp>, Status> {
+        self.0
+            .handle(request.metadata(), log_records(request.get_ref()))
+            .await?;
+        Ok(Response::new(LogsResp::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Svc {
+    async fn export(&self, request: Request<MetricsReq>) -> Result<Response<MetricsResp>, Status> {
+        self.0
+            .handle(request.metadata(), metric_records(request.get_ref()))
+            .await?;
+        Ok(Response::new(MetricsResp::default()))
+    }
+}
