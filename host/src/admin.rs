@@ -1,5 +1,6 @@
 //! The admin endpoint: `/metrics` (Prometheus text), `/healthz` (the process is up) and
-//! `/readyz` (receivers are listening and the pipeline takes work; 503 while shutting down).
+//! `/readyz` (receivers are listening and the pipeline takes work; 503 while shutting down)
+//! and `/cost/top` (the most expensive LLM requests of the rolling window, JSON).
 
 use crate::metrics::Metrics;
 use axum::Router;
@@ -38,6 +39,10 @@ async fn metrics_text(State(s): State<AdminState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.encode())
 }
 
+async fn cost_top(State(s): State<AdminState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], s.metrics.spend().top_json())
+}
+
 async fn healthz() -> &'static str {
     "ok\n"
 }
@@ -61,6 +66,7 @@ pub async fn serve(
         .route("/metrics", get(metrics_text))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/cost/top", get(cost_top))
         .with_state(AdminState { metrics, ready });
     let handle = tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;

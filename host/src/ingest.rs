@@ -102,6 +102,7 @@ impl Ingest {
         let outcome = i.pipeline.run(payload).await.map_err(|e| unavailable(e.to_string()))?;
         match outcome {
             ChainOutcome::Processed(p) => {
+                crate::spend::record(&p.payload, &i.metrics);
                 let unroutable = p.masks.iter().filter(|m| **m == 0).count() as u64;
                 i.metrics.dropped(signal, DropReason::Plugin, p.dropped as u64);
                 i.metrics.dropped(signal, DropReason::Unroutable, unroutable);

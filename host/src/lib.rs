@@ -15,6 +15,8 @@
 //! - [`export`]: per-destination queues with retries, and the exporters (file, OTLP).
 //! - [`server`]: `sluice run`, wiring it all with [`admin`] (`/metrics`, `/healthz`,
 //!   `/readyz`) and [`metrics`].
+//! - [`spend`]: LLM spend counters from the cost plugin's enrichment, and `/cost/top`.
+//! - [`pricing`]: `sluice pricing import`, LiteLLM's price table to the cost plugin's.
 //! - [`app`]: building the plugin chain and destinations from a config.
 
 pub mod admin;
@@ -27,8 +29,10 @@ pub mod metrics;
 pub mod otlp;
 pub mod pipeline;
 pub mod plugin;
+pub mod pricing;
 pub mod quarantine;
 pub mod receiver;
 pub mod router;
 pub mod server;
+pub mod spend;
 pub mod tenancy;

@@ -55,6 +55,23 @@ enum Command {
     },
     /// Print the embedded default config.
     DefaultConfig,
+    /// Pricing tables of the built-in cost plugin.
+    Pricing {
+        #[command(subcommand)]
+        command: PricingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PricingCommand {
+    /// Convert LiteLLM's model_prices_and_context_window.json into a sluice pricing table.
+    Import {
+        /// LiteLLM's JSON table.
+        file: PathBuf,
+        /// Where to write the table; stdout when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -103,6 +120,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::DefaultConfig => {
             print!("{}", config::DEFAULT_CONFIG);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Pricing {
+            command: PricingCommand::Import { file, output },
+        } => {
+            let summary = sluice::pricing::import_file(&file, output.as_deref())
+                .map_err(anyhow::Error::msg)?;
+            eprintln!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { config, plugins } => {

@@ -8,7 +8,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use crate::spend::Spend;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -71,6 +73,7 @@ pub struct Metrics {
     plugin_calls: Family<PluginLabel, Counter>,
     plugin_failures: Family<PluginKind, Counter>,
     plugin_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
+    spend: Arc<Spend>,
 }
 
 /// Why records were dropped, as the `reason` label says it.
@@ -104,8 +107,16 @@ impl DropReason {
 }
 
 impl Metrics {
-    /// A registry with every metric, tenant labels capped at `tenant_cap` distinct values.
+    /// A registry with every metric, tenant labels capped at `tenant_cap` distinct values;
+    /// spend counted with the default `[spend]` and `[tenancy]` settings.
     pub fn new(tenant_cap: usize) -> Self {
+        let tenancy = crate::config::TenancyConfig::default();
+        let spend = Spend::new(&Default::default(), &tenancy.attribute, &tenancy.unknown, tenant_cap);
+        Self::with_spend(tenant_cap, spend)
+    }
+
+    /// As [`Metrics::new`], with spend counted by `spend` (see [`Spend::from_config`]).
+    pub fn with_spend(tenant_cap: usize, spend: Spend) -> Self {
         let mut registry = Registry::with_prefix("sluice");
         let m = Metrics {
             tenant_cap,
@@ -119,6 +130,7 @@ impl Metrics {
             plugin_calls: Family::default(),
             plugin_failures: Family::default(),
             plugin_seconds: Family::new_with_constructor(call_histogram),
+            spend: Arc::new(spend),
             registry: Registry::default(),
         };
         registry.register("records_received", "Records accepted from clients", m.received.clone());
@@ -130,6 +142,7 @@ impl Metrics {
         registry.register("plugin_calls", "Plugin process calls", m.plugin_calls.clone());
         registry.register("plugin_failures", "Plugin process calls that failed, by kind", m.plugin_failures.clone());
         registry.register("plugin_call_seconds", "Duration of plugin process calls", m.plugin_seconds.clone());
+        registry.register_collector(Box::new(m.spend.clone()));
         Metrics { registry, ..m }
     }
 
@@ -200,6 +213,11 @@ impl Metrics {
             let labels = PluginKind { plugin: plugin.into(), kind: kind.into() };
             self.plugin_failures.get_or_create(&labels).inc();
         }
+    }
+
+    /// LLM spend counters and the most expensive requests.
+    pub fn spend(&self) -> &Spend {
+        &self.spend
     }
 
     /// The Prometheus text exposition of every metric.

@@ -31,7 +31,8 @@ pub enum ServerError {
 /// Runs until `shutdown` is cancelled (or, with only file receivers, until they are read).
 pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerError> {
     let config = &app.config;
-    let metrics = Arc::new(Metrics::new(config.admin.tenant_label_cap));
+    let spend = crate::spend::Spend::from_config(config);
+    let metrics = Arc::new(Metrics::with_spend(config.admin.tenant_label_cap, spend));
     let exports = Arc::new(Exports::start(config, &metrics).map_err(ServerError::Exporter)?);
     let (pipeline, workers) = PipelineService::start(app.workers, &app.plugins, &app.destinations, metrics.clone())?;
     let quarantine = Arc::new(crate::quarantine::Quarantine::new(config.runtime.quarantine_dir.clone()));

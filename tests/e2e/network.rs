@@ -91,7 +91,7 @@ default = []
     }
     for d in dests {
         c.push_str(&format!(
-            "\n[[destinations]]\nname = \"{}\"\ntype = \"otlp_grpc\"\nendpoint = \"{}\"\nheaders = {{ authorization = \"Bearer dest-{}-FAKE\" }}\n{}\nqueue = {{ workers = 1 }}\nretry = {{ initial_backoff_ms = 20, max_backoff_ms = 100 }}\n",
+            "\n[[destinations]]\nname = \"{}\"\ntype = \"otlp_grpc\"\nendpoint = \"{}\"\nheaders = {{ authorization = \"Bearer dest-{}-FAKE\" }}\n{}\nqueue = {{ workers = 1 }}\nbatch = {{ timeout_ms = 0 }}\nretry = {{ initial_backoff_ms = 20, max_backoff_ms = 100 }}\n",
             d.name,
             d.capture.endpoint(),
             d.name,

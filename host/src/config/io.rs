@@ -174,6 +174,9 @@ pub struct DestinationConfig {
     /// The destination's own queue.
     #[serde(default)]
     pub queue: QueueConfig,
+    /// Merging queued payloads into fewer, larger export requests.
+    #[serde(default)]
+    pub batch: BatchConfig,
     /// Retries of retryable failures.
     #[serde(default)]
     pub retry: RetryConfig,
@@ -252,6 +255,33 @@ fn queue_capacity() -> usize {
 
 fn queue_workers() -> usize {
     2
+}
+
+/// Merging small payloads (one per client request) into larger export requests: a merged
+/// request is sent when it holds `max_records` records or `timeout_ms` after its first part.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchConfig {
+    /// Records per export request at most (a larger payload is sent alone, unsplit).
+    #[serde(default = "batch_max_records")]
+    pub max_records: usize,
+    /// How long the first part of a request waits for more; 0 sends every payload at once.
+    #[serde(default = "batch_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig { max_records: batch_max_records(), timeout_ms: batch_timeout_ms() }
+    }
+}
+
+fn batch_max_records() -> usize {
+    8192
+}
+
+fn batch_timeout_ms() -> u64 {
+    200
 }
 
 /// What a full destination queue does with a new batch.

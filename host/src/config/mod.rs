@@ -42,6 +42,9 @@ pub struct Config {
     /// The admin endpoint (`/metrics`, `/healthz`, `/readyz`) of `sluice run`.
     #[serde(default)]
     pub admin: AdminConfig,
+    /// LLM spend metrics and `/cost/top`.
+    #[serde(default)]
+    pub spend: crate::spend::SpendConfig,
 }
 
 /// Process-wide settings.

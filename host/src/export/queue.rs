@@ -3,7 +3,7 @@
 //! dead destination never delays another.
 
 use super::{ExportBatch, Exporter, FailureKind};
-use crate::config::{DestinationConfig, OnFull, RetryConfig};
+use crate::config::{BatchConfig, DestinationConfig, OnFull, RetryConfig};
 use crate::metrics::{DropReason, Metrics};
 use crate::otlp::signal_name;
 use rand::Rng;
@@ -63,13 +63,8 @@ impl DestinationQueue {
         });
         let handles = (0..workers.max(1))
             .map(|_| {
-                let (q, retry) = (queue.clone(), config.retry.clone());
-                tokio::spawn(async move {
-                    while let Ok(item) = q.rx.recv().await {
-                        q.metrics.queue_depth(&q.name, q.rx.len());
-                        q.deliver(item, &retry).await;
-                    }
-                })
+                let (q, retry, batch) = (queue.clone(), config.retry.clone(), config.batch.clone());
+                tokio::spawn(async move { q.work(&retry, &batch).await })
             })
             .collect();
         *queue.workers.lock().expect("fresh mutex") = handles;
@@ -112,6 +107,57 @@ impl DestinationQueue {
         };
         self.metrics.queue_depth(&self.name, self.tx.len());
         result.map_err(|()| QueueFull { destination: self.name.clone() })
+    }
+
+    /// A worker: takes queued payloads, merges compatible ones (same signal and tenant) up to
+    /// the batch limits, and delivers each merged request. Ends when the queue is closed and
+    /// empty, after delivering what it holds.
+    async fn work(&self, retry: &RetryConfig, batch: &BatchConfig) {
+        let linger = Duration::from_millis(batch.timeout_ms);
+        let mut open: Option<(Item, Instant)> = None;
+        loop {
+            let received = match &open {
+                None => self.rx.recv().await.ok(),
+                Some((_, deadline)) => match tokio::time::timeout_at((*deadline).into(), self.rx.recv()).await {
+                    Ok(next) => next.ok(),
+                    Err(_elapsed) => {
+                        if let Some((item, _)) = open.take() {
+                            self.deliver(item, retry).await;
+                        }
+                        continue;
+                    }
+                },
+            };
+            let Some(item) = received else {
+                if let Some((item, _)) = open.take() {
+                    self.deliver(item, retry).await;
+                }
+                return;
+            };
+            self.metrics.queue_depth(&self.name, self.rx.len());
+            open = match open.take() {
+                None => Some((item, Instant::now() + linger)),
+                Some((mut acc, deadline)) if acc.records + item.records <= batch.max_records as u64 => {
+                    match merge(&mut acc, item) {
+                        None => Some((acc, deadline)),
+                        Some(other) => {
+                            self.deliver(acc, retry).await;
+                            Some((other, Instant::now() + linger))
+                        }
+                    }
+                }
+                Some((acc, _)) => {
+                    self.deliver(acc, retry).await;
+                    Some((item, Instant::now() + linger))
+                }
+            };
+            if let Some((acc, _)) = &open
+                && (linger.is_zero() || acc.records >= batch.max_records as u64)
+                && let Some((acc, _)) = open.take()
+            {
+                self.deliver(acc, retry).await;
+            }
+        }
     }
 
     async fn deliver(&self, item: Item, retry: &RetryConfig) {
@@ -172,6 +218,25 @@ impl DestinationQueue {
     }
 }
 
+/// Appends `item` to `acc` when both are of the same signal and tenant; otherwise hands
+/// `item` back.
+fn merge(acc: &mut Item, item: Item) -> Option<Item> {
+    use crate::otlp::Payload::{Logs, Metrics, Traces};
+    if acc.batch.tenant != item.batch.tenant {
+        return Some(item);
+    }
+    match (&mut acc.batch.payload, item.batch.payload) {
+        (Traces(a), Traces(b)) => a.resource_spans.extend(b.resource_spans),
+        (Logs(a), Logs(b)) => a.resource_logs.extend(b.resource_logs),
+        (Metrics(a), Metrics(b)) => a.resource_metrics.extend(b.resource_metrics),
+        (_, payload) => {
+            return Some(Item { batch: ExportBatch { payload, tenant: item.batch.tenant }, records: item.records });
+        }
+    }
+    acc.records += item.records;
+    None
+}
+
 async fn futures_join(handles: Vec<JoinHandle<()>>) {
     for h in handles {
         let _ = h.await;
@@ -200,5 +265,44 @@ mod tests {
             let z = backoff(&r, 30).as_millis();
             assert!((50..=100).contains(&a) && (200..=400).contains(&c) && (500..=1000).contains(&z), "{a} {c} {z}");
         }
+    }
+}
+
+#[cfg(test)]
+mod batching_tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::export::file::FileExporter;
+
+    fn span_line(name: &str) -> crate::otlp::Payload {
+        let line = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"name":"{name}"}}]}}]}}]}}"#);
+        crate::otlp::json::decode_line(&line).unwrap().remove(0)
+    }
+
+    #[tokio::test]
+    async fn small_payloads_are_merged_up_to_max_records_and_flushed_on_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let config: Config = toml::from_str(&format!(
+            "[[destinations]]\nname = \"f\"\ntype = \"file\"\npath = \"{}\"\nbatch = {{ max_records = 3, timeout_ms = 60000 }}\n",
+            path.display()
+        ))
+        .unwrap();
+        let d = &config.destinations[0];
+        let exporter = Arc::new(FileExporter::new(d.path.as_deref().unwrap()));
+        let queue = DestinationQueue::start(d, 1, exporter, Arc::new(Metrics::new(10)));
+        for i in 0..5 {
+            let batch = ExportBatch { payload: span_line(&format!("s{i}")), tenant: None };
+            queue.enqueue(batch, Enqueue::Wait).await.unwrap();
+        }
+        queue.shutdown(Instant::now() + Duration::from_secs(30)).await;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // Three merged into one request at the limit; the last two sent when the queue closed.
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0].matches(r#""name":"s"#).count(), 3);
+        assert_eq!(lines[1].matches(r#""name":"s"#).count(), 2);
+        let order: Vec<usize> = (0..5).map(|i| text.find(&format!(r#""name":"s{i}""#)).unwrap()).collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "queue order is kept");
     }
 }

@@ -71,7 +71,10 @@ pub fn cost_py(args: &[&str], stdin: &str) -> String {
     // Written from a thread: a large input must not deadlock against a full stdout pipe.
     let writer = std::thread::spawn(move || input.write_all(stdin.as_bytes()));
     let out = child.wait_with_output().expect("run cost.py");
-    writer.join().expect("writer").expect("write cases to cost.py");
+    writer
+        .join()
+        .expect("writer")
+        .expect("write cases to cost.py");
     assert!(
         out.status.success(),
         "cost.py failed ({}):\n{}",
