@@ -2,13 +2,13 @@
 //! only names from the config (signal, destination, plugin, reason) and tenant ids behind a
 //! cardinality cap, never record content.
 
+use crate::spend::Spend;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use crate::spend::Spend;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -21,9 +21,10 @@ struct SignalTenant {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct SignalDestination {
+struct SignalDestinationTenant {
     signal: String,
     destination: String,
+    tenant: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -65,7 +66,7 @@ pub struct Metrics {
     tenant_cap: usize,
     tenants: Mutex<HashSet<String>>,
     received: Family<SignalTenant, Counter>,
-    exported: Family<SignalDestination, Counter>,
+    exported: Family<SignalDestinationTenant, Counter>,
     dropped: Family<SignalReason, Counter>,
     export_failures: Family<DestinationKind, Counter>,
     export_retries: Family<DestinationLabel, Counter>,
@@ -111,7 +112,12 @@ impl Metrics {
     /// spend counted with the default `[spend]` and `[tenancy]` settings.
     pub fn new(tenant_cap: usize) -> Self {
         let tenancy = crate::config::TenancyConfig::default();
-        let spend = Spend::new(&Default::default(), &tenancy.attribute, &tenancy.unknown, tenant_cap);
+        let spend = Spend::new(
+            &Default::default(),
+            &tenancy.attribute,
+            &tenancy.unknown,
+            tenant_cap,
+        );
         Self::with_spend(tenant_cap, spend)
     }
 
@@ -133,23 +139,63 @@ impl Metrics {
             spend: Arc::new(spend),
             registry: Registry::default(),
         };
-        registry.register("records_received", "Records accepted from clients", m.received.clone());
-        registry.register("records_exported", "Records delivered to a destination", m.exported.clone());
-        registry.register("records_dropped", "Records dropped, by reason", m.dropped.clone());
-        registry.register("export_failures", "Failed export attempts, by kind", m.export_failures.clone());
-        registry.register("export_retries", "Export attempts retried", m.export_retries.clone());
-        registry.register("queue_depth", "Batches waiting in a destination queue", m.queue_depth.clone());
-        registry.register("plugin_calls", "Plugin process calls", m.plugin_calls.clone());
-        registry.register("plugin_failures", "Plugin process calls that failed, by kind", m.plugin_failures.clone());
-        registry.register("plugin_call_seconds", "Duration of plugin process calls", m.plugin_seconds.clone());
+        registry.register(
+            "records_received",
+            "Records accepted from clients",
+            m.received.clone(),
+        );
+        registry.register(
+            "records_exported",
+            "Records delivered to a destination",
+            m.exported.clone(),
+        );
+        registry.register(
+            "records_dropped",
+            "Records dropped, by reason",
+            m.dropped.clone(),
+        );
+        registry.register(
+            "export_failures",
+            "Failed export attempts, by kind",
+            m.export_failures.clone(),
+        );
+        registry.register(
+            "export_retries",
+            "Export attempts retried",
+            m.export_retries.clone(),
+        );
+        registry.register(
+            "queue_depth",
+            "Batches waiting in a destination queue",
+            m.queue_depth.clone(),
+        );
+        registry.register(
+            "plugin_calls",
+            "Plugin process calls",
+            m.plugin_calls.clone(),
+        );
+        registry.register(
+            "plugin_failures",
+            "Plugin process calls that failed, by kind",
+            m.plugin_failures.clone(),
+        );
+        registry.register(
+            "plugin_call_seconds",
+            "Duration of plugin process calls",
+            m.plugin_seconds.clone(),
+        );
         registry.register_collector(Box::new(m.spend.clone()));
         Metrics { registry, ..m }
     }
 
     /// The tenant label for `tenant`: itself while under the cap, else `other`.
     fn tenant_label(&self, tenant: &str) -> String {
-        let Ok(mut seen) = self.tenants.lock() else { return "other".into() };
-        if seen.contains(tenant) || (seen.len() < self.tenant_cap && seen.insert(tenant.to_string())) {
+        let Ok(mut seen) = self.tenants.lock() else {
+            return "other".into();
+        };
+        if seen.contains(tenant)
+            || (seen.len() < self.tenant_cap && seen.insert(tenant.to_string()))
+        {
             tenant.to_string()
         } else {
             "other".to_string()
@@ -158,20 +204,30 @@ impl Metrics {
 
     /// Records accepted for a tenant.
     pub fn received(&self, signal: &str, tenant: &str, n: u64) {
-        let labels = SignalTenant { signal: signal.into(), tenant: self.tenant_label(tenant) };
+        let labels = SignalTenant {
+            signal: signal.into(),
+            tenant: self.tenant_label(tenant),
+        };
         self.received.get_or_create(&labels).inc_by(n);
     }
 
-    /// Records delivered to a destination.
-    pub fn exported(&self, signal: &str, destination: &str, n: u64) {
-        let labels = SignalDestination { signal: signal.into(), destination: destination.into() };
+    /// Records of a tenant delivered to a destination.
+    pub fn exported(&self, signal: &str, destination: &str, tenant: &str, n: u64) {
+        let labels = SignalDestinationTenant {
+            signal: signal.into(),
+            destination: destination.into(),
+            tenant: self.tenant_label(tenant),
+        };
         self.exported.get_or_create(&labels).inc_by(n);
     }
 
     /// Records dropped.
     pub fn dropped(&self, signal: &str, reason: DropReason, n: u64) {
         if n > 0 {
-            let labels = SignalReason { signal: signal.into(), reason: reason.label().into() };
+            let labels = SignalReason {
+                signal: signal.into(),
+                reason: reason.label().into(),
+            };
             self.dropped.get_or_create(&labels).inc_by(n);
         }
     }
@@ -181,7 +237,10 @@ impl Metrics {
         ["traces", "logs", "metrics"]
             .iter()
             .map(|signal| {
-                let labels = SignalReason { signal: (*signal).into(), reason: reason.label().into() };
+                let labels = SignalReason {
+                    signal: (*signal).into(),
+                    reason: reason.label().into(),
+                };
                 self.dropped.get_or_create(&labels).get()
             })
             .sum()
@@ -189,28 +248,44 @@ impl Metrics {
 
     /// A failed export attempt (`retryable` or `permanent`).
     pub fn export_failed(&self, destination: &str, kind: &str) {
-        let labels = DestinationKind { destination: destination.into(), kind: kind.into() };
+        let labels = DestinationKind {
+            destination: destination.into(),
+            kind: kind.into(),
+        };
         self.export_failures.get_or_create(&labels).inc();
     }
 
     /// An export attempt about to be retried.
     pub fn export_retried(&self, destination: &str) {
-        self.export_retries.get_or_create(&DestinationLabel { destination: destination.into() }).inc();
+        self.export_retries
+            .get_or_create(&DestinationLabel {
+                destination: destination.into(),
+            })
+            .inc();
     }
 
     /// A destination queue's current depth.
     pub fn queue_depth(&self, destination: &str, depth: usize) {
-        let labels = DestinationLabel { destination: destination.into() };
+        let labels = DestinationLabel {
+            destination: destination.into(),
+        };
         self.queue_depth.get_or_create(&labels).set(depth as i64);
     }
 
     /// One plugin call, and its failure class if it failed.
     pub fn plugin_call(&self, plugin: &str, took: Duration, failure: Option<&str>) {
-        let label = PluginLabel { plugin: plugin.into() };
+        let label = PluginLabel {
+            plugin: plugin.into(),
+        };
         self.plugin_calls.get_or_create(&label).inc();
-        self.plugin_seconds.get_or_create(&label).observe(took.as_secs_f64());
+        self.plugin_seconds
+            .get_or_create(&label)
+            .observe(took.as_secs_f64());
         if let Some(kind) = failure {
-            let labels = PluginKind { plugin: plugin.into(), kind: kind.into() };
+            let labels = PluginKind {
+                plugin: plugin.into(),
+                kind: kind.into(),
+            };
             self.plugin_failures.get_or_create(&labels).inc();
         }
     }
@@ -240,8 +315,14 @@ mod tests {
             m.received("traces", t, 1);
         }
         let text = m.encode();
-        assert!(text.contains(r#"sluice_records_received_total{signal="traces",tenant="a"} 2"#), "{text}");
-        assert!(text.contains(r#"sluice_records_received_total{signal="traces",tenant="other"} 2"#), "{text}");
+        assert!(
+            text.contains(r#"sluice_records_received_total{signal="traces",tenant="a"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"sluice_records_received_total{signal="traces",tenant="other"} 2"#),
+            "{text}"
+        );
         assert!(!text.contains(r#"tenant="c""#));
     }
 
@@ -251,8 +332,14 @@ mod tests {
         m.plugin_call("redact", Duration::from_micros(50), None);
         m.plugin_call("redact", Duration::from_millis(3), Some("trap"));
         let text = m.encode();
-        assert!(text.contains(r#"sluice_plugin_calls_total{plugin="redact"} 2"#), "{text}");
-        assert!(text.contains(r#"sluice_plugin_failures_total{plugin="redact",kind="trap"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"sluice_plugin_calls_total{plugin="redact"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"sluice_plugin_failures_total{plugin="redact",kind="trap"} 1"#),
+            "{text}"
+        );
         assert!(text.contains("sluice_plugin_call_seconds_bucket"), "{text}");
     }
 }

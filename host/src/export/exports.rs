@@ -21,7 +21,9 @@ pub struct Exports {
 /// Whether a destination's endpoint, path or headers are templated by tenant.
 pub fn is_per_tenant(d: &DestinationConfig) -> bool {
     let t = |s: &str| s.contains("{tenant}");
-    d.path.as_deref().is_some_and(t) || d.endpoint.as_deref().is_some_and(t) || d.headers.values().any(|v| t(v))
+    d.path.as_deref().is_some_and(t)
+        || d.endpoint.as_deref().is_some_and(t)
+        || d.headers.values().any(|v| t(v))
 }
 
 fn exporter(d: &DestinationConfig) -> Result<Arc<dyn Exporter>, String> {
@@ -39,8 +41,18 @@ impl Exports {
         let mut queues = Vec::new();
         for d in &config.destinations {
             // A file is written in queue order only with a single writer.
-            let workers = if d.kind == DestinationKind::File { 1 } else { d.queue.workers };
-            queues.push(DestinationQueue::start(d, workers, exporter(d)?, metrics.clone()));
+            let workers = if d.kind == DestinationKind::File {
+                1
+            } else {
+                d.queue.workers
+            };
+            queues.push(DestinationQueue::start(
+                d,
+                workers,
+                exporter(d)?,
+                metrics.clone(),
+                &config.tenancy,
+            ));
         }
         Ok(Exports {
             queues,
@@ -56,13 +68,35 @@ impl Exports {
     }
 
     /// Queues a destination's payload (split per tenant for templated destinations).
-    pub async fn enqueue(&self, destination: usize, payload: Payload, mode: Enqueue) -> Result<(), QueueFull> {
+    pub async fn enqueue(
+        &self,
+        destination: usize,
+        payload: Payload,
+        mode: Enqueue,
+    ) -> Result<(), QueueFull> {
         let queue = &self.queues[destination];
         if !self.per_tenant[destination] {
-            return queue.enqueue(ExportBatch { payload, tenant: None }, mode).await;
+            return queue
+                .enqueue(
+                    ExportBatch {
+                        payload,
+                        tenant: None,
+                    },
+                    mode,
+                )
+                .await;
         }
-        for (tenant, part) in split_by_tenant(payload, &self.tenant_attribute, &self.unknown_tenant) {
-            queue.enqueue(ExportBatch { payload: part, tenant: Some(tenant) }, mode).await?;
+        for (tenant, part) in split_by_tenant(payload, &self.tenant_attribute, &self.unknown_tenant)
+        {
+            queue
+                .enqueue(
+                    ExportBatch {
+                        payload: part,
+                        tenant: Some(tenant),
+                    },
+                    mode,
+                )
+                .await?;
         }
         Ok(())
     }

@@ -86,7 +86,10 @@ pub struct FileExporter {
 impl FileExporter {
     /// An exporter appending to `path` (a template when it contains `{tenant}`).
     pub fn new(path: &str) -> Self {
-        FileExporter { template: path.to_string(), sinks: Default::default() }
+        FileExporter {
+            template: path.to_string(),
+            sinks: Default::default(),
+        }
     }
 }
 
@@ -97,9 +100,19 @@ pub fn tenant_path(template: &str, tenant: Option<&str>) -> String {
         Some(t) if template.contains("{tenant}") => {
             let safe: String = t
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
-            let safe = if safe.is_empty() || safe.chars().all(|c| c == '.') { "_".to_string() } else { safe };
+            let safe = if safe.is_empty() || safe.chars().all(|c| c == '.') {
+                "_".to_string()
+            } else {
+                safe
+            };
             template.replace("{tenant}", &safe)
         }
         _ => template.to_string(),
@@ -110,19 +123,30 @@ pub fn tenant_path(template: &str, tenant: Option<&str>) -> String {
 impl Exporter for FileExporter {
     async fn export(&self, batch: &ExportBatch) -> Result<(), ExportError> {
         let path = tenant_path(&self.template, batch.tenant.as_deref());
-        let mut sinks = self.sinks.lock().map_err(|_| ExportError::permanent("file sink lock poisoned"))?;
-        let sink = sinks.entry(path.clone()).or_insert_with(|| JsonLinesSink::appending(path.clone()));
+        let mut sinks = self
+            .sinks
+            .lock()
+            .map_err(|_| ExportError::permanent("file sink lock poisoned"))?;
+        let sink = sinks
+            .entry(path.clone())
+            .or_insert_with(|| JsonLinesSink::appending(path.clone()));
         // A full disk may clear; anything else about a local file will not.
         sink.write(&batch.payload).map_err(|e| match e.kind() {
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::Interrupted => ExportError::retryable(format!("{path}: {e}")),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::Interrupted => {
+                ExportError::retryable(format!("{path}: {e}"))
+            }
             _ => ExportError::permanent(format!("{path}: {e}")),
         })
     }
 
     async fn flush(&self) -> Result<(), ExportError> {
-        let mut sinks = self.sinks.lock().map_err(|_| ExportError::permanent("file sink lock poisoned"))?;
+        let mut sinks = self
+            .sinks
+            .lock()
+            .map_err(|_| ExportError::permanent("file sink lock poisoned"))?;
         for sink in sinks.values_mut() {
-            sink.flush().map_err(|e| ExportError::permanent(format!("{}: {e}", sink.target())))?;
+            sink.flush()
+                .map_err(|e| ExportError::permanent(format!("{}: {e}", sink.target())))?;
         }
         Ok(())
     }

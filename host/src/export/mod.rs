@@ -46,12 +46,20 @@ pub struct ExportError {
 impl ExportError {
     /// A retryable failure.
     pub fn retryable(message: impl Into<String>) -> Self {
-        ExportError { kind: FailureKind::Retryable, retry_after: None, message: message.into() }
+        ExportError {
+            kind: FailureKind::Retryable,
+            retry_after: None,
+            message: message.into(),
+        }
     }
 
     /// A permanent failure.
     pub fn permanent(message: impl Into<String>) -> Self {
-        ExportError { kind: FailureKind::Permanent, retry_after: None, message: message.into() }
+        ExportError {
+            kind: FailureKind::Permanent,
+            retry_after: None,
+            message: message.into(),
+        }
     }
 }
 

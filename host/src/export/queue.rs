@@ -3,9 +3,10 @@
 //! dead destination never delays another.
 
 use super::{ExportBatch, Exporter, FailureKind};
-use crate::config::{BatchConfig, DestinationConfig, OnFull, RetryConfig};
+use crate::config::{BatchConfig, DestinationConfig, OnFull, RetryConfig, TenancyConfig};
 use crate::metrics::{DropReason, Metrics};
 use crate::otlp::signal_name;
+use crate::router::count_by_tenant;
 use rand::Rng;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,6 +33,8 @@ pub enum Enqueue {
 struct Item {
     batch: ExportBatch,
     records: u64,
+    /// Records per tenant, for the per-tenant export metrics.
+    tenants: Vec<(String, u64)>,
 }
 
 /// A destination's queue and workers.
@@ -45,11 +48,19 @@ pub struct DestinationQueue {
     workers: Mutex<Vec<JoinHandle<()>>>,
     /// Cancelled when the shutdown deadline passes: in-flight retries give up.
     hard_stop: CancellationToken,
+    tenant_attribute: String,
+    unknown_tenant: String,
 }
 
 impl DestinationQueue {
     /// Starts the queue's workers on the current tokio runtime.
-    pub fn start(config: &DestinationConfig, workers: usize, exporter: Arc<dyn Exporter>, metrics: Arc<Metrics>) -> Arc<Self> {
+    pub fn start(
+        config: &DestinationConfig,
+        workers: usize,
+        exporter: Arc<dyn Exporter>,
+        metrics: Arc<Metrics>,
+        tenancy: &TenancyConfig,
+    ) -> Arc<Self> {
         let (tx, rx) = async_channel::bounded(config.queue.capacity.max(1));
         let queue = Arc::new(DestinationQueue {
             name: config.name.clone(),
@@ -60,6 +71,8 @@ impl DestinationQueue {
             metrics,
             workers: Mutex::new(Vec::new()),
             hard_stop: CancellationToken::new(),
+            tenant_attribute: tenancy.attribute.clone(),
+            unknown_tenant: tenancy.unknown.clone(),
         });
         let handles = (0..workers.max(1))
             .map(|_| {
@@ -84,9 +97,18 @@ impl DestinationQueue {
 
     /// Puts a batch on the queue.
     pub async fn enqueue(&self, batch: ExportBatch, mode: Enqueue) -> Result<(), QueueFull> {
-        let records = crate::pipeline::rows::index(&batch.payload).len() as u64;
-        let mut item = Item { batch, records };
-        let policy = if mode == Enqueue::Wait { OnFull::Block } else { self.on_full };
+        let tenants = count_by_tenant(&batch.payload, &self.tenant_attribute, &self.unknown_tenant);
+        let records = tenants.iter().map(|(_, n)| n).sum();
+        let mut item = Item {
+            batch,
+            records,
+            tenants,
+        };
+        let policy = if mode == Enqueue::Wait {
+            OnFull::Block
+        } else {
+            self.on_full
+        };
         let result = match policy {
             OnFull::Block => self.tx.send(item).await.map_err(|_| ()),
             OnFull::Reject => self.tx.try_send(item).map_err(|_| ()),
@@ -97,7 +119,8 @@ impl DestinationQueue {
                         item = back;
                         if let Ok(old) = self.rx.try_recv() {
                             let signal = signal_name(old.batch.payload.signal());
-                            self.metrics.dropped(signal, DropReason::QueueFull, old.records);
+                            self.metrics
+                                .dropped(signal, DropReason::QueueFull, old.records);
                             tracing::warn!(destination = %self.name, records = old.records, "queue full: dropped the oldest batch");
                         }
                     }
@@ -106,7 +129,9 @@ impl DestinationQueue {
             },
         };
         self.metrics.queue_depth(&self.name, self.tx.len());
-        result.map_err(|()| QueueFull { destination: self.name.clone() })
+        result.map_err(|()| QueueFull {
+            destination: self.name.clone(),
+        })
     }
 
     /// A worker: takes queued payloads, merges compatible ones (same signal and tenant) up to
@@ -118,15 +143,17 @@ impl DestinationQueue {
         loop {
             let received = match &open {
                 None => self.rx.recv().await.ok(),
-                Some((_, deadline)) => match tokio::time::timeout_at((*deadline).into(), self.rx.recv()).await {
-                    Ok(next) => next.ok(),
-                    Err(_elapsed) => {
-                        if let Some((item, _)) = open.take() {
-                            self.deliver(item, retry).await;
+                Some((_, deadline)) => {
+                    match tokio::time::timeout_at((*deadline).into(), self.rx.recv()).await {
+                        Ok(next) => next.ok(),
+                        Err(_elapsed) => {
+                            if let Some((item, _)) = open.take() {
+                                self.deliver(item, retry).await;
+                            }
+                            continue;
                         }
-                        continue;
                     }
-                },
+                }
             };
             let Some(item) = received else {
                 if let Some((item, _)) = open.take() {
@@ -137,7 +164,9 @@ impl DestinationQueue {
             self.metrics.queue_depth(&self.name, self.rx.len());
             open = match open.take() {
                 None => Some((item, Instant::now() + linger)),
-                Some((mut acc, deadline)) if acc.records + item.records <= batch.max_records as u64 => {
+                Some((mut acc, deadline))
+                    if acc.records + item.records <= batch.max_records as u64 =>
+                {
                     match merge(&mut acc, item) {
                         None => Some((acc, deadline)),
                         Some(other) => {
@@ -167,14 +196,17 @@ impl DestinationQueue {
         loop {
             let error = match self.exporter.export(&item.batch).await {
                 Ok(()) => {
-                    self.metrics.exported(signal, &self.name, item.records);
+                    for (tenant, n) in &item.tenants {
+                        self.metrics.exported(signal, &self.name, tenant, *n);
+                    }
                     return;
                 }
                 Err(e) => e,
             };
             if error.kind == FailureKind::Permanent {
                 self.metrics.export_failed(&self.name, "permanent");
-                self.metrics.dropped(signal, DropReason::ExportRejected, item.records);
+                self.metrics
+                    .dropped(signal, DropReason::ExportRejected, item.records);
                 tracing::error!(destination = %self.name, records = item.records, "export rejected, not retried: {error}");
                 return;
             }
@@ -183,7 +215,8 @@ impl DestinationQueue {
             let wait = error.retry_after.unwrap_or_else(|| backoff(retry, attempt));
             let limit = Duration::from_millis(retry.max_elapsed_ms);
             if retry.max_elapsed_ms > 0 && started.elapsed() + wait > limit {
-                self.metrics.dropped(signal, DropReason::RetriesExhausted, item.records);
+                self.metrics
+                    .dropped(signal, DropReason::RetriesExhausted, item.records);
                 tracing::error!(destination = %self.name, records = item.records, attempts = attempt, "export failed, retries exhausted: {error}");
                 return;
             }
@@ -230,10 +263,24 @@ fn merge(acc: &mut Item, item: Item) -> Option<Item> {
         (Logs(a), Logs(b)) => a.resource_logs.extend(b.resource_logs),
         (Metrics(a), Metrics(b)) => a.resource_metrics.extend(b.resource_metrics),
         (_, payload) => {
-            return Some(Item { batch: ExportBatch { payload, tenant: item.batch.tenant }, records: item.records });
+            let batch = ExportBatch {
+                payload,
+                tenant: item.batch.tenant,
+            };
+            return Some(Item {
+                batch,
+                records: item.records,
+                tenants: item.tenants,
+            });
         }
     }
     acc.records += item.records;
+    for (tenant, n) in item.tenants {
+        match acc.tenants.iter_mut().find(|(t, _)| *t == tenant) {
+            Some((_, m)) => *m += n,
+            None => acc.tenants.push((tenant, n)),
+        }
+    }
     None
 }
 
@@ -246,7 +293,9 @@ async fn futures_join(handles: Vec<JoinHandle<()>>) {
 /// `initial * 2^(attempt-1)`, capped, with "equal jitter" (a random wait in [d/2, d]) so
 /// many senders retrying at once spread out.
 fn backoff(retry: &RetryConfig, attempt: u32) -> Duration {
-    let base = retry.initial_backoff_ms.saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+    let base = retry
+        .initial_backoff_ms
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
     let capped = base.min(retry.max_backoff_ms).max(1);
     let jittered = rand::rng().random_range(capped / 2..=capped);
     Duration::from_millis(jittered)
@@ -258,12 +307,19 @@ mod tests {
 
     #[test]
     fn backoff_doubles_with_jitter_and_caps() {
-        let r = RetryConfig { initial_backoff_ms: 100, max_backoff_ms: 1000, max_elapsed_ms: 0 };
+        let r = RetryConfig {
+            initial_backoff_ms: 100,
+            max_backoff_ms: 1000,
+            max_elapsed_ms: 0,
+        };
         for _ in 0..50 {
             let a = backoff(&r, 1).as_millis();
             let c = backoff(&r, 3).as_millis();
             let z = backoff(&r, 30).as_millis();
-            assert!((50..=100).contains(&a) && (200..=400).contains(&c) && (500..=1000).contains(&z), "{a} {c} {z}");
+            assert!(
+                (50..=100).contains(&a) && (200..=400).contains(&c) && (500..=1000).contains(&z),
+                "{a} {c} {z}"
+            );
         }
     }
 }
@@ -275,7 +331,9 @@ mod batching_tests {
     use crate::export::file::FileExporter;
 
     fn span_line(name: &str) -> crate::otlp::Payload {
-        let line = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"name":"{name}"}}]}}]}}]}}"#);
+        let line = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"name":"{name}"}}]}}]}}]}}"#
+        );
         crate::otlp::json::decode_line(&line).unwrap().remove(0)
     }
 
@@ -290,19 +348,27 @@ mod batching_tests {
         .unwrap();
         let d = &config.destinations[0];
         let exporter = Arc::new(FileExporter::new(d.path.as_deref().unwrap()));
-        let queue = DestinationQueue::start(d, 1, exporter, Arc::new(Metrics::new(10)));
+        let queue =
+            DestinationQueue::start(d, 1, exporter, Arc::new(Metrics::new(10)), &config.tenancy);
         for i in 0..5 {
-            let batch = ExportBatch { payload: span_line(&format!("s{i}")), tenant: None };
+            let batch = ExportBatch {
+                payload: span_line(&format!("s{i}")),
+                tenant: None,
+            };
             queue.enqueue(batch, Enqueue::Wait).await.unwrap();
         }
-        queue.shutdown(Instant::now() + Duration::from_secs(30)).await;
+        queue
+            .shutdown(Instant::now() + Duration::from_secs(30))
+            .await;
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         // Three merged into one request at the limit; the last two sent when the queue closed.
         assert_eq!(lines.len(), 2, "{text}");
         assert_eq!(lines[0].matches(r#""name":"s"#).count(), 3);
         assert_eq!(lines[1].matches(r#""name":"s"#).count(), 2);
-        let order: Vec<usize> = (0..5).map(|i| text.find(&format!(r#""name":"s{i}""#)).unwrap()).collect();
+        let order: Vec<usize> = (0..5)
+            .map(|i| text.find(&format!(r#""name":"s{i}""#)).unwrap())
+            .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "queue order is kept");
     }
 }
