@@ -36,11 +36,20 @@ struct AdminState {
 }
 
 async fn metrics_text(State(s): State<AdminState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.encode())
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics.encode(),
+    )
 }
 
 async fn cost_top(State(s): State<AdminState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], s.metrics.spend().top_json())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        s.metrics.spend().top_json(),
+    )
 }
 
 async fn healthz() -> &'static str {
@@ -48,7 +57,11 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(s): State<AdminState>) -> (StatusCode, &'static str) {
-    if s.ready.get() { (StatusCode::OK, "ready\n") } else { (StatusCode::SERVICE_UNAVAILABLE, "not ready\n") }
+    if s.ready.get() {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+    }
 }
 
 /// Binds the admin address and serves until `shutdown`; returns the bound address.
@@ -58,9 +71,9 @@ pub async fn serve(
     ready: Arc<Readiness>,
     shutdown: CancellationToken,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(|e| std::io::Error::new(e.kind(), format!("admin: cannot listen on {address}: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+        std::io::Error::new(e.kind(), format!("admin: cannot listen on {address}: {e}"))
+    })?;
     let bound = listener.local_addr()?;
     let app = Router::new()
         .route("/metrics", get(metrics_text))
@@ -69,7 +82,9 @@ pub async fn serve(
         .route("/cost/top", get(cost_top))
         .with_state(AdminState { metrics, ready });
     let handle = tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await;
         if let Err(e) = served {
             tracing::error!("admin endpoint stopped: {e}");
         }

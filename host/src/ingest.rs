@@ -72,7 +72,10 @@ struct Inner {
 }
 
 fn unavailable(reason: impl Into<String>) -> IngestError {
-    IngestError::Unavailable { retry_after: RETRY_AFTER, reason: reason.into() }
+    IngestError::Unavailable {
+        retry_after: RETRY_AFTER,
+        reason: reason.into(),
+    }
 }
 
 impl Ingest {
@@ -85,27 +88,48 @@ impl Ingest {
         quarantine: Arc<Quarantine>,
         destinations: usize,
     ) -> Self {
-        Ingest { inner: Arc::new(Inner { tenancy, pipeline, exports, metrics, quarantine, destinations }) }
+        Ingest {
+            inner: Arc::new(Inner {
+                tenancy,
+                pipeline,
+                exports,
+                metrics,
+                quarantine,
+                destinations,
+            }),
+        }
     }
 
     /// Takes one request's records: tenant, chain, route, queue. Answers once they are queued
     /// for every destination that receives them (or are quarantined or dropped by policy).
-    pub async fn submit(&self, ctx: RequestContext, mut payload: Payload) -> Result<Accepted, IngestError> {
+    pub async fn submit(
+        &self,
+        ctx: RequestContext,
+        mut payload: Payload,
+    ) -> Result<Accepted, IngestError> {
         let i = &self.inner;
         if let Some(tenant) = i.tenancy.resolve(&ctx.headers)? {
             i.tenancy.stamp(&mut payload, &tenant);
         }
         let signal = signal_name(payload.signal());
-        for (tenant, n) in router::count_by_tenant(&payload, i.tenancy.attribute(), i.tenancy.unknown()) {
+        for (tenant, n) in
+            router::count_by_tenant(&payload, i.tenancy.attribute(), i.tenancy.unknown())
+        {
             i.metrics.received(signal, &tenant, n);
         }
-        let outcome = i.pipeline.run(payload).await.map_err(|e| unavailable(e.to_string()))?;
+        let outcome = i
+            .pipeline
+            .run(payload)
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
         match outcome {
             ChainOutcome::Processed(p) => {
                 crate::spend::record(&p.payload, &i.metrics);
                 let unroutable = p.masks.iter().filter(|m| **m == 0).count() as u64;
-                i.metrics.dropped(signal, DropReason::Plugin, p.dropped as u64);
-                i.metrics.dropped(signal, DropReason::Unroutable, unroutable);
+                i.metrics
+                    .dropped(signal, DropReason::Plugin, p.dropped as u64);
+                i.metrics
+                    .dropped(signal, DropReason::Unroutable, unroutable);
                 let parts = router::split(p.payload, &p.masks, i.destinations);
                 let targets: Vec<usize> = parts.iter().map(|(d, _)| *d).collect();
                 // All or nothing: a rejected request must not leave copies that its retry duplicates.
@@ -113,30 +137,61 @@ impl Ingest {
                     return Err(unavailable("a destination queue is full"));
                 }
                 for (d, part) in parts {
-                    i.exports.enqueue(d, part, Enqueue::ByPolicy).await.map_err(|e| unavailable(e.to_string()))?;
+                    i.exports
+                        .enqueue(d, part, Enqueue::ByPolicy)
+                        .await
+                        .map_err(|e| unavailable(e.to_string()))?;
                 }
                 Ok(Accepted::default())
             }
-            ChainOutcome::Quarantined { plugin, failure, payload, rows } => {
+            ChainOutcome::Quarantined {
+                plugin,
+                failure,
+                payload,
+                rows,
+            } => {
                 let q = i.quarantine.clone();
                 let (p, f) = (plugin.clone(), failure.clone());
-                let written = tokio::task::spawn_blocking(move || q.put(&p, &f, &payload, rows)).await;
+                let written =
+                    tokio::task::spawn_blocking(move || q.put(&p, &f, &payload, rows)).await;
                 match written {
-                    Ok(Ok(path)) => tracing::warn!(plugin = %plugin, records = rows, file = %path.display(), "batch quarantined"),
+                    Ok(Ok(path)) => {
+                        tracing::warn!(plugin = %plugin, records = rows, file = %path.display(), "batch quarantined")
+                    }
                     _ => {
                         tracing::error!(plugin = %plugin, records = rows, "cannot write the quarantine; batch lost");
-                        i.metrics.dropped(signal, DropReason::PluginFailure, rows as u64);
-                        return Ok(Accepted { rejected: rows as i64, message: format!("plugin `{plugin}` failed and the batch could not be quarantined") });
+                        i.metrics
+                            .dropped(signal, DropReason::PluginFailure, rows as u64);
+                        return Ok(Accepted {
+                            rejected: rows as i64,
+                            message: format!(
+                                "plugin `{plugin}` failed and the batch could not be quarantined"
+                            ),
+                        });
                     }
                 }
                 // Kept for replay, so not rejected; the message says why it was not delivered.
-                Ok(Accepted { rejected: 0, message: format!("{rows} records held in quarantine: plugin `{plugin}` {}", failure.kind()) })
+                Ok(Accepted {
+                    rejected: 0,
+                    message: format!(
+                        "{rows} records held in quarantine: plugin `{plugin}` {}",
+                        failure.kind()
+                    ),
+                })
             }
-            ChainOutcome::Dropped { plugin, failure, rows } => {
-                i.metrics.dropped(signal, DropReason::PluginFailure, rows as u64);
+            ChainOutcome::Dropped {
+                plugin,
+                failure,
+                rows,
+            } => {
+                i.metrics
+                    .dropped(signal, DropReason::PluginFailure, rows as u64);
                 Ok(Accepted {
                     rejected: rows as i64,
-                    message: format!("dropped: plugin `{plugin}` failed ({}) and its policy is drop", failure.kind()),
+                    message: format!(
+                        "dropped: plugin `{plugin}` failed ({}) and its policy is drop",
+                        failure.kind()
+                    ),
                 })
             }
         }

@@ -34,8 +34,15 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
     let spend = crate::spend::Spend::from_config(config);
     let metrics = Arc::new(Metrics::with_spend(config.admin.tenant_label_cap, spend));
     let exports = Arc::new(Exports::start(config, &metrics).map_err(ServerError::Exporter)?);
-    let (pipeline, workers) = PipelineService::start(app.workers, &app.plugins, &app.destinations, metrics.clone())?;
-    let quarantine = Arc::new(crate::quarantine::Quarantine::new(config.runtime.quarantine_dir.clone()));
+    let (pipeline, workers) = PipelineService::start(
+        app.workers,
+        &app.plugins,
+        &app.destinations,
+        metrics.clone(),
+    )?;
+    let quarantine = Arc::new(crate::quarantine::Quarantine::new(
+        config.runtime.quarantine_dir.clone(),
+    ));
     let ingest = Ingest::new(
         Tenancy::new(&config.tenancy),
         pipeline.clone(),
@@ -46,10 +53,14 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
     );
 
     let ready = Arc::new(Readiness::default());
-    let (admin_addr, admin_task) =
-        admin::serve(config.admin.address, metrics.clone(), ready.clone(), shutdown.clone())
-            .await
-            .map_err(|e| ServerError::Listen(e.to_string()))?;
+    let (admin_addr, admin_task) = admin::serve(
+        config.admin.address,
+        metrics.clone(),
+        ready.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .map_err(|e| ServerError::Listen(e.to_string()))?;
     tracing::info!(address = %admin_addr, "admin endpoint listening");
 
     let receiving = CancellationToken::new();
@@ -59,7 +70,9 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
         match r {
             ReceiverConfig::File { path } => {
                 let (ingest, path) = (ingest.clone(), path.clone());
-                tasks.push(tokio::task::spawn_blocking(move || feed_file(&path, &ingest)));
+                tasks.push(tokio::task::spawn_blocking(move || {
+                    feed_file(&path, &ingest)
+                }));
             }
             other => {
                 network += 1;
@@ -89,8 +102,11 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
     }
     pipeline.close();
     drop(ingest);
-    let _ = tokio::task::spawn_blocking(move || workers.into_iter().for_each(|w| drop(w.join()))).await;
-    exports.shutdown(Duration::from_millis(config.admin.shutdown_timeout_ms)).await;
+    let _ =
+        tokio::task::spawn_blocking(move || workers.into_iter().for_each(|w| drop(w.join()))).await;
+    exports
+        .shutdown(Duration::from_millis(config.admin.shutdown_timeout_ms))
+        .await;
     shutdown.cancel();
     let _ = admin_task.await;
     tracing::info!("stopped");
@@ -109,7 +125,9 @@ fn feed_file(path: &str, ingest: &Ingest) {
     };
     for (origin, item) in input {
         match item {
-            Err(e) => tracing::error!(file = %origin.file, line = origin.line, "skipping malformed input: {e}"),
+            Err(e) => {
+                tracing::error!(file = %origin.file, line = origin.line, "skipping malformed input: {e}")
+            }
             Ok(payload) => {
                 if let Err(e) = handle.block_on(ingest.submit(RequestContext::default(), payload)) {
                     tracing::error!(file = %origin.file, line = origin.line, "input not accepted: {e}");

@@ -14,12 +14,20 @@
 //! where LiteLLM's code does not apply its own table: its `perplexity` calculator ignores the
 //! long-context and cache-write prices the entries list (sluice applies them), so perplexity
 //! models are compared only on the cases without those.
+//!
+//! Service tiers (`flex`, `priority`) are compared where an entry prices them. Where LiteLLM
+//! charges a tier case exactly its standard price although its table lists the tier (its
+//! `fireworks_ai` calculator takes no service tier, for one), the case is listed, not failed:
+//! sluice applies the table.
 
+#[path = "litellm_prices/spans.rs"]
+mod spans;
 mod support;
 #[path = "litellm_prices/venv.rs"]
 mod venv;
 
 use serde_json::{Value, json};
+use spans::{Case, config, sluice_costs, spans};
 use std::collections::BTreeMap;
 use support::{run_sluice, temp_dir};
 
@@ -35,119 +43,39 @@ const CASES: &[(u64, u64, u64, u64)] = &[
 const LOGIN_PROVIDERS: &[&str] = &["github_copilot", "chatgpt"];
 const TOLERANCE: f64 = 1e-9;
 
+/// Service tiers compared where an entry prices them (as `openai.response.service_tier`).
+const SERVICE_TIERS: &[&str] = &["flex", "priority"];
+
+/// The cached and the long-context case at each service tier the entry prices.
+fn service_tier_cases(model: &str, entry: &Value) -> Vec<Case> {
+    let keys = entry.as_object().into_iter().flat_map(|o| o.keys());
+    let priced: Vec<&str> = SERVICE_TIERS
+        .iter()
+        .copied()
+        .filter(|tier| {
+            keys.clone()
+                .any(|k| k.contains("cost") && k.ends_with(&format!("_{tier}")))
+        })
+        .collect();
+    let cases = [CASES[1], CASES[3]];
+    priced
+        .into_iter()
+        .flat_map(|tier| cases.map(|tokens| (tier, tokens)))
+        .filter(|(_, tokens)| !litellm_ignores_its_table(entry, *tokens))
+        .map(|(tier, tokens)| Case {
+            model: model.to_string(),
+            tokens,
+            service_tier: Some(tier),
+        })
+        .collect()
+}
+
 /// Whether LiteLLM's cost code skips a price its table gives for this case (see the docs).
 fn litellm_ignores_its_table(
     entry: &Value,
     (prompt, _, _, cache_write): (u64, u64, u64, u64),
 ) -> bool {
     entry["litellm_provider"] == "perplexity" && (prompt > 128_000 || cache_write > 0)
-}
-
-/// One span per model and case.
-struct Case {
-    model: String,
-    tokens: (u64, u64, u64, u64),
-}
-
-fn int(key: &str, v: u64) -> Value {
-    json!({"key": key, "value": {"intValue": v.to_string()}})
-}
-
-fn str_attr(key: &str, v: &str) -> Value {
-    json!({"key": key, "value": {"stringValue": v}})
-}
-
-/// OTLP JSON lines, 500 spans a line; span attribute `test.case` is the case's index.
-fn spans(cases: &[Case]) -> String {
-    let mut out = String::new();
-    for (chunk_no, chunk) in cases.chunks(500).enumerate() {
-        let spans: Vec<Value> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let n = chunk_no * 500 + i;
-                let (prompt, completion, read, write) = c.tokens;
-                let mut attrs = vec![
-                    int("test.case", n as u64),
-                    str_attr("gen_ai.operation.name", "chat"),
-                    str_attr("gen_ai.response.model", &c.model),
-                    int("gen_ai.usage.input_tokens", prompt),
-                    int("gen_ai.usage.output_tokens", completion),
-                ];
-                if read > 0 {
-                    attrs.push(int("gen_ai.usage.cache_read.input_tokens", read));
-                }
-                if write > 0 {
-                    attrs.push(int("gen_ai.usage.cache_creation.input_tokens", write));
-                }
-                json!({"traceId": format!("{:032x}", n + 1), "spanId": format!("{:016x}", n + 1),
-                       "name": "chat", "kind": 3, "attributes": attrs})
-            })
-            .collect();
-        let line = json!({"resourceSpans": [{"resource": {"attributes": [str_attr("service.name", "t")]},
-                                             "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}]}]});
-        out.push_str(&line.to_string());
-        out.push('\n');
-    }
-    out
-}
-
-/// A `sluice process` config whose cost plugin has the imported table as its config.
-fn config(table: &str) -> String {
-    let pricing: toml::Table = table.parse().expect("the imported table is TOML");
-    let mut plugin = toml::Table::new();
-    plugin.insert("name".into(), "cost".into());
-    plugin.insert("builtin".into(), "cost".into());
-    // Anything the plugin fails on must fail the test, not pass unpriced.
-    plugin.insert("on_error".into(), "fail_closed".into());
-    plugin.insert("memory_mib".into(), 256.into());
-    plugin.insert("timeout_ms".into(), 60_000.into());
-    plugin.insert("config".into(), toml::Value::Table(pricing));
-    let mut root: toml::Table = r#"
-        [runtime]
-        cache_dir = "${SLUICE_TEST_CACHE}"
-        [[destinations]]
-        name = "out"
-        type = "file"
-        path = "out.jsonl"
-        third_party = false
-        [routing]
-        default = ["out"]
-    "#
-    .parse()
-    .expect("valid TOML");
-    root.insert(
-        "plugins".into(),
-        toml::Value::Array(vec![toml::Value::Table(plugin)]),
-    );
-    root.to_string()
-}
-
-/// Each span's `test.case` and what sluice wrote: `Some(USD)` when priced.
-fn sluice_costs(stdout: &str) -> BTreeMap<u64, Option<f64>> {
-    let mut out = BTreeMap::new();
-    for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line).expect("sluice writes JSON lines");
-        for span in v["resourceSpans"][0]["scopeSpans"][0]["spans"]
-            .as_array()
-            .expect("spans")
-        {
-            let attr = |key: &str| {
-                span["attributes"]
-                    .as_array()?
-                    .iter()
-                    .find(|a| a["key"] == key)
-                    .map(|a| a["value"].clone())
-            };
-            let case = attr("test.case")
-                .and_then(|v| v["intValue"].as_str()?.parse().ok())
-                .expect("test.case");
-            let priced = attr("sluice.cost.status").is_some_and(|s| s["stringValue"] == "priced");
-            let amount = attr("gen_ai.usage.cost.amount").and_then(|v| v["doubleValue"].as_f64());
-            out.insert(case, if priced { amount } else { None });
-        }
-    }
-    out
 }
 
 #[test]
@@ -167,7 +95,8 @@ fn sluice_prices_litellms_models_as_litellm_does() {
         &[],
     );
     import.assert_code(0);
-    eprintln!("{}", import.stderr.lines().next().unwrap_or_default());
+    // The summary lists the token-priced entries the import skipped, and why.
+    eprintln!("{}", import.stderr.trim_end());
     let table = std::fs::read_to_string(&table_path).expect("the import wrote the table");
 
     // Every imported model, less the ones LiteLLM cannot price without the clock or a login.
@@ -203,7 +132,9 @@ fn sluice_prices_litellms_models_as_litellm_does() {
                 .map(|&tokens| Case {
                     model: m.clone(),
                     tokens,
+                    service_tier: None,
                 })
+                .chain(service_tier_cases(m, entry))
         })
         .collect();
 
@@ -213,7 +144,8 @@ fn sluice_prices_litellms_models_as_litellm_does() {
         .map(|c| {
             let (prompt, completion, cache_read, cache_write) = c.tokens;
             json!({"model": c.model, "prompt": prompt, "completion": completion,
-                   "cache_read": cache_read, "cache_write": cache_write})
+                   "cache_read": cache_read, "cache_write": cache_write,
+                   "service_tier": c.service_tier})
         })
         .collect();
     let answers: Vec<Value> =
@@ -241,12 +173,20 @@ fn sluice_prices_litellms_models_as_litellm_does() {
     let ours = sluice_costs(&run.stdout);
     assert_eq!(ours.len(), cases.len(), "every span comes back");
 
+    // LiteLLM's standard price of each (model, tokens), to tell a service tier it ignored.
+    let standard: BTreeMap<(&str, _), f64> = cases
+        .iter()
+        .zip(&answers)
+        .filter(|(c, _)| c.service_tier.is_none())
+        .filter_map(|(c, a)| Some(((c.model.as_str(), c.tokens), a["cost"].as_f64()?)))
+        .collect();
     let (mut compared, mut unpriced, mut litellm_cannot, mut mismatches) = (
         BTreeMap::new(),
         BTreeMap::new(),
         BTreeMap::new(),
         Vec::new(),
     );
+    let mut tier_ignored = BTreeMap::new();
     for (i, (case, answer)) in cases.iter().zip(&answers).enumerate() {
         let Some(theirs) = answer["cost"].as_f64() else {
             litellm_cannot.insert(
@@ -259,12 +199,19 @@ fn sluice_prices_litellms_models_as_litellm_does() {
             unpriced.insert(case.model.clone(), ());
             continue;
         };
-        *compared.entry(case.model.clone()).or_insert(0) += 1;
         let relative = (ours - theirs).abs() / theirs.abs().max(f64::MIN_POSITIVE);
-        if ours != theirs && relative > TOLERANCE {
+        let differs = ours != theirs && relative > TOLERANCE;
+        let at_standard = standard.get(&(case.model.as_str(), case.tokens)) == Some(&theirs);
+        if differs && case.service_tier.is_some() && at_standard {
+            // LiteLLM charged the standard price although its table prices the tier.
+            tier_ignored.insert(case.model.clone(), case.service_tier);
+            continue;
+        }
+        *compared.entry(case.model.clone()).or_insert(0) += 1;
+        if differs {
             mismatches.push(format!(
-                "{} {:?}: sluice {ours:e}, litellm {theirs:e}",
-                case.model, case.tokens
+                "{} {:?} {:?}: sluice {ours:e}, litellm {theirs:e}",
+                case.model, case.tokens, case.service_tier
             ));
         }
     }
@@ -279,6 +226,11 @@ fn sluice_prices_litellms_models_as_litellm_does() {
         "litellm cannot price {} of them: {:?}",
         litellm_cannot.len(),
         litellm_cannot.keys()
+    );
+    eprintln!(
+        "litellm's code ignores its own service-tier prices for {}: {:?}",
+        tier_ignored.len(),
+        tier_ignored
     );
     eprintln!(
         "sluice cannot price {}: {:?}",

@@ -131,7 +131,9 @@ pub struct ApiKey {
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key itself.
-        f.debug_struct("ApiKey").field("tenant", &self.tenant).finish_non_exhaustive()
+        f.debug_struct("ApiKey")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
     }
 }
 
@@ -245,7 +247,11 @@ pub struct QueueConfig {
 
 impl Default for QueueConfig {
     fn default() -> Self {
-        QueueConfig { capacity: queue_capacity(), workers: queue_workers(), on_full: OnFull::default() }
+        QueueConfig {
+            capacity: queue_capacity(),
+            workers: queue_workers(),
+            on_full: OnFull::default(),
+        }
     }
 }
 
@@ -272,7 +278,10 @@ pub struct BatchConfig {
 
 impl Default for BatchConfig {
     fn default() -> Self {
-        BatchConfig { max_records: batch_max_records(), timeout_ms: batch_timeout_ms() }
+        BatchConfig {
+            max_records: batch_max_records(),
+            timeout_ms: batch_timeout_ms(),
+        }
     }
 }
 

@@ -96,4 +96,3 @@ pub struct DirGrant {
     #[serde(default)]
     pub writable: bool,
 }
-

@@ -14,7 +14,11 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem { line: None, path: path.into(), message: message.into() });
+        self.0.push(Problem {
+            line: None,
+            path: path.into(),
+            message: message.into(),
+        });
     }
 }
 
@@ -22,7 +26,13 @@ impl Problems {
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut p = Problems::default();
     if config.runtime.workers > 256 {
-        p.add("runtime.workers", format!("{} workers is more than the 256 allowed", config.runtime.workers));
+        p.add(
+            "runtime.workers",
+            format!(
+                "{} workers is more than the 256 allowed",
+                config.runtime.workers
+            ),
+        );
     }
     receivers(config, &mut p);
     plugins(config, &mut p);
@@ -36,17 +46,32 @@ fn receivers(config: &Config, p: &mut Problems) {
     let mut addresses = HashSet::new();
     for (i, r) in config.receivers.iter().enumerate() {
         match r {
-            ReceiverConfig::File { path } if path.is_empty() => {
-                p.add(format!("receivers[{i}].path"), "must not be empty (use `-` for stdin)")
-            }
+            ReceiverConfig::File { path } if path.is_empty() => p.add(
+                format!("receivers[{i}].path"),
+                "must not be empty (use `-` for stdin)",
+            ),
             ReceiverConfig::File { .. } => {}
-            ReceiverConfig::OtlpGrpc { address, max_request_bytes, .. }
-            | ReceiverConfig::OtlpHttp { address, max_request_bytes, .. } => {
+            ReceiverConfig::OtlpGrpc {
+                address,
+                max_request_bytes,
+                ..
+            }
+            | ReceiverConfig::OtlpHttp {
+                address,
+                max_request_bytes,
+                ..
+            } => {
                 if *max_request_bytes == 0 {
-                    p.add(format!("receivers[{i}].max_request_bytes"), "must be more than 0");
+                    p.add(
+                        format!("receivers[{i}].max_request_bytes"),
+                        "must be more than 0",
+                    );
                 }
                 if address.port() != 0 && !addresses.insert(*address) {
-                    p.add(format!("receivers[{i}].address"), format!("{address} is used by another receiver"));
+                    p.add(
+                        format!("receivers[{i}].address"),
+                        format!("{address} is used by another receiver"),
+                    );
                 }
             }
         }
@@ -60,31 +85,52 @@ fn plugins(config: &Config, p: &mut Problems) {
         if stage.name.trim().is_empty() {
             p.add(at("name"), "must not be empty");
         } else if !names.insert(stage.name.as_str()) {
-            p.add(at("name"), format!("duplicate plugin name `{}`", stage.name));
+            p.add(
+                at("name"),
+                format!("duplicate plugin name `{}`", stage.name),
+            );
         }
         match (&stage.builtin, &stage.path) {
             (Some(_), Some(_)) => p.add(at("builtin"), "set either `builtin` or `path`, not both"),
-            (None, None) => p.add(at("path"), "set `path` to a plugin component file, or `builtin` to a built-in plugin"),
+            (None, None) => p.add(
+                at("path"),
+                "set `path` to a plugin component file, or `builtin` to a built-in plugin",
+            ),
             (Some(b), None) if !crate::plugin::builtin::NAMES.contains(&b.as_str()) => p.add(
                 at("builtin"),
-                format!("unknown built-in plugin `{b}`, expected one of {}", crate::plugin::builtin::NAMES.join(", ")),
+                format!(
+                    "unknown built-in plugin `{b}`, expected one of {}",
+                    crate::plugin::builtin::NAMES.join(", ")
+                ),
             ),
             _ => {}
         }
         if !(1..=4096).contains(&stage.memory_mib) {
-            p.add(at("memory_mib"), format!("{} is outside 1..=4096", stage.memory_mib));
+            p.add(
+                at("memory_mib"),
+                format!("{} is outside 1..=4096", stage.memory_mib),
+            );
         }
         if !(1..=600_000).contains(&stage.timeout_ms) {
-            p.add(at("timeout_ms"), format!("{} is outside 1..=600000", stage.timeout_ms));
+            p.add(
+                at("timeout_ms"),
+                format!("{} is outside 1..=600000", stage.timeout_ms),
+            );
         }
         for (j, d) in stage.grants.dirs.iter().enumerate() {
             if !d.host.is_dir() {
-                p.add(format!("plugins[{i}].grants.dirs[{j}].host"), format!("`{}` is not a directory", d.host.display()));
+                p.add(
+                    format!("plugins[{i}].grants.dirs[{j}].host"),
+                    format!("`{}` is not a directory", d.host.display()),
+                );
             }
         }
         for (j, e) in stage.grants.env.iter().enumerate() {
             if e.is_empty() || e.contains('=') {
-                p.add(format!("plugins[{i}].grants.env[{j}]"), format!("`{e}` is not an environment variable name"));
+                p.add(
+                    format!("plugins[{i}].grants.env[{j}]"),
+                    format!("`{e}` is not an environment variable name"),
+                );
             }
         }
     }
@@ -99,28 +145,49 @@ fn destinations<'c>(config: &'c Config, p: &mut Problems) -> HashSet<&'c str> {
         );
     }
     if config.destinations.len() > MAX_DESTINATIONS {
-        p.add("destinations", format!("{} destinations is more than the {MAX_DESTINATIONS} allowed", config.destinations.len()));
+        p.add(
+            "destinations",
+            format!(
+                "{} destinations is more than the {MAX_DESTINATIONS} allowed",
+                config.destinations.len()
+            ),
+        );
     }
     for (i, d) in config.destinations.iter().enumerate() {
         let at = |field: &str| format!("destinations[{i}].{field}");
         if d.name.trim().is_empty() {
             p.add(at("name"), "must not be empty");
         } else if !names.insert(d.name.as_str()) {
-            p.add(at("name"), format!("duplicate destination name `{}`", d.name));
+            p.add(
+                at("name"),
+                format!("duplicate destination name `{}`", d.name),
+            );
         }
         match (d.kind, &d.path) {
-            (DestinationKind::File, None) => p.add(at("path"), "a `file` destination needs a `path` (`-` for stdout)"),
-            (DestinationKind::File, Some(path)) if path.is_empty() => p.add(at("path"), "must not be empty"),
+            (DestinationKind::File, None) => p.add(
+                at("path"),
+                "a `file` destination needs a `path` (`-` for stdout)",
+            ),
+            (DestinationKind::File, Some(path)) if path.is_empty() => {
+                p.add(at("path"), "must not be empty")
+            }
             (DestinationKind::File, _) => {}
             (_, Some(_)) => p.add(at("path"), "only a `file` destination takes a `path`"),
             (_, None) => {}
         }
-        let otlp = matches!(d.kind, DestinationKind::OtlpGrpc | DestinationKind::OtlpHttp);
+        let otlp = matches!(
+            d.kind,
+            DestinationKind::OtlpGrpc | DestinationKind::OtlpHttp
+        );
         match (&d.endpoint, otlp) {
-            (None, true) => p.add(at("endpoint"), "an OTLP destination needs an `endpoint`, e.g. \"http://127.0.0.1:4317\""),
-            (Some(e), true) if !(e.starts_with("http://") || e.starts_with("https://")) => {
-                p.add(at("endpoint"), format!("`{e}` must start with http:// or https://"))
-            }
+            (None, true) => p.add(
+                at("endpoint"),
+                "an OTLP destination needs an `endpoint`, e.g. \"http://127.0.0.1:4317\"",
+            ),
+            (Some(e), true) if !(e.starts_with("http://") || e.starts_with("https://")) => p.add(
+                at("endpoint"),
+                format!("`{e}` must start with http:// or https://"),
+            ),
             (Some(_), false) => p.add(at("endpoint"), "only OTLP destinations take an `endpoint`"),
             _ => {}
         }
@@ -128,7 +195,10 @@ fn destinations<'c>(config: &'c Config, p: &mut Problems) -> HashSet<&'c str> {
             p.add(at("queue"), "`capacity` and `workers` must be more than 0");
         }
         if d.retry.initial_backoff_ms == 0 || d.retry.max_backoff_ms < d.retry.initial_backoff_ms {
-            p.add(at("retry"), "`initial_backoff_ms` must be more than 0 and at most `max_backoff_ms`");
+            p.add(
+                at("retry"),
+                "`initial_backoff_ms` must be more than 0 and at most `max_backoff_ms`",
+            );
         }
     }
     names
@@ -137,17 +207,26 @@ fn destinations<'c>(config: &'c Config, p: &mut Problems) -> HashSet<&'c str> {
 fn routing(config: &Config, destinations: &HashSet<&str>, p: &mut Problems) {
     for (i, name) in config.routing.default.iter().flatten().enumerate() {
         if !destinations.contains(name.as_str()) {
-            p.add(format!("routing.default[{i}]"), format!("unknown destination `{name}`"));
+            p.add(
+                format!("routing.default[{i}]"),
+                format!("unknown destination `{name}`"),
+            );
         }
     }
     let mut tenants = HashSet::new();
     for (i, route) in config.routing.tenants.iter().enumerate() {
         if !tenants.insert(route.tenant.as_str()) {
-            p.add(format!("routing.tenants[{i}].tenant"), format!("duplicate route for tenant `{}`", route.tenant));
+            p.add(
+                format!("routing.tenants[{i}].tenant"),
+                format!("duplicate route for tenant `{}`", route.tenant),
+            );
         }
         for (j, name) in route.destinations.iter().enumerate() {
             if !destinations.contains(name.as_str()) {
-                p.add(format!("routing.tenants[{i}].destinations[{j}]"), format!("unknown destination `{name}`"));
+                p.add(
+                    format!("routing.tenants[{i}].destinations[{j}]"),
+                    format!("unknown destination `{name}`"),
+                );
             }
         }
     }
@@ -161,10 +240,16 @@ fn tenancy(config: &Config, p: &mut Problems) {
     if let Some(h) = &t.header
         && http::HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).is_err()
     {
-        p.add("tenancy.header", format!("`{h}` is not a valid header name"));
+        p.add(
+            "tenancy.header",
+            format!("`{h}` is not a valid header name"),
+        );
     }
     if t.source == TenantSource::ApiKey && t.api_keys.is_empty() {
-        p.add("tenancy.api_keys", "the `api_key` source needs at least one key");
+        p.add(
+            "tenancy.api_keys",
+            "the `api_key` source needs at least one key",
+        );
     }
     let mut keys = HashSet::new();
     for (i, k) in t.api_keys.iter().enumerate() {
@@ -172,7 +257,10 @@ fn tenancy(config: &Config, p: &mut Problems) {
             // Often an unset `${ENV}` with an empty fallback.
             p.add(format!("tenancy.api_keys[{i}].key"), "must not be empty");
         } else if !keys.insert(k.key.as_str()) {
-            p.add(format!("tenancy.api_keys[{i}].key"), "the same key is listed twice");
+            p.add(
+                format!("tenancy.api_keys[{i}].key"),
+                "the same key is listed twice",
+            );
         }
         if k.tenant.is_empty() {
             p.add(format!("tenancy.api_keys[{i}].tenant"), "must not be empty");

@@ -1,7 +1,7 @@
 """LiteLLM's own price for each case: reads a JSON list of cases on stdin, writes a JSON list
 of `{"cost": USD}` or `{"error": message}` on stdout, in the same order.
 
-A case is `{"model", "prompt", "completion", "cache_read", "cache_write"}`; `prompt`
+A case is `{"model", "prompt", "completion", "cache_read", "cache_write", "service_tier"}`; `prompt`
 includes the cached tokens, as `litellm.cost_per_token` counts them.
 """
 
@@ -25,6 +25,7 @@ def price(case):
             completion_tokens=case["completion"],
             cache_read_input_tokens=case["cache_read"],
             cache_creation_input_tokens=case["cache_write"],
+            service_tier=case.get("service_tier"),
         )
         return {"cost": prompt + completion}
     except Exception as e:  # noqa: BLE001 - any failure is reported per case
