@@ -265,20 +265,19 @@ impl PluginInstance {
         store.set_epoch_deadline(ticks(deadline));
         let result = match store.data_mut().table.push(BatchHandle) {
             Ok(handle) => {
-                let rep = handle.rep();
+                // Lend the guest a borrow of the handle. Passing the owned `Resource` itself
+                // would move it into the store's handle table for good: one leaked handle
+                // per call, and a trap once the store's handle limit (100,000) is reached.
+                let borrow = Resource::<BatchHandle>::new_borrow(handle.rep());
                 let bindings = store.data_mut().bindings.take();
                 let r = match &bindings {
                     Some(b) => b
-                        .call_process(&mut store, handle)
+                        .call_process(&mut store, borrow)
                         .map_err(|e| self.plugin.describe(&store, &e, deadline)),
                     None => Err(CallFailure::Trap("instance has no bindings".into())),
                 };
                 store.data_mut().bindings = bindings;
-                // The handle is ours (the guest only borrowed it): release its table slot.
-                let _ = store
-                    .data_mut()
-                    .table
-                    .delete(Resource::<BatchHandle>::new_own(rep));
+                let _ = store.data_mut().table.delete(handle);
                 r
             }
             Err(e) => Err(CallFailure::Trap(format!("resource table: {e}"))),

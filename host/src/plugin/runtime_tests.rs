@@ -172,3 +172,23 @@ fn load_errors_name_the_plugin_and_the_cause() {
         "plugin `strict`: init failed: bad-config: field `threshold`: expected a number, got `\"high\"`"
     );
 }
+
+#[test]
+fn an_instance_serves_more_calls_than_the_store_handle_limit() {
+    // wasmtime caps a store at 100,000 live handles: a handle leaked per call would trap here.
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: None,
+        max_instances: 8,
+    })
+    .unwrap();
+    let cfg = stage("[[plugins]]\nname = \"p\"\npath = \"x\"\n");
+    let plugin = load(&runtime, test_plugins::PASSTHROUGH, &cfg).unwrap();
+    let mut instance = plugin.instantiate().unwrap();
+    let payload = json::decode_line(ONE_SPAN).unwrap().remove(0);
+    let mut batch = BatchState::new(payload, Arc::new(Destinations::default()));
+    for call in 0..100_100 {
+        let (back, result) = instance.process(batch);
+        assert!(result.is_ok(), "call {call}: {result:?}");
+        batch = back;
+    }
+}
