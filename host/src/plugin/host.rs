@@ -13,7 +13,7 @@ wasmtime::component::bindgen!({
     with: { "sluice:plugin/batch.records": crate::plugin::store::BatchHandle },
 });
 
-use sluice::plugin::batch as w;
+use self::sluice::plugin::batch as w;
 
 fn scope(s: w::Scope) -> sdk::Scope {
     match s {
