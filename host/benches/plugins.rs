@@ -6,9 +6,12 @@
 //! payload, run the plugin, commit its edits, `finish()`. The payload each iteration consumes
 //! is decoded from protobuf outside the timing (`iter_batched`), and dropping the result is
 //! not timed either, so `wasm / native` is the boundary's cost and `arm - baseline` is the
-//! plugin's own share. A `token_cost_parts` group times the native arm's steps one by one.
+//! plugin's own share. A `token_cost_parts` group times the native arm's steps one by one,
+//! and `one_row` the fixed cost of a call. Time is the benchmark thread's CPU time unless
+//! `SLUICE_BENCH_CLOCK=wall` (see [`Clock`]).
 //! `scripts/bench.sh` runs this and prints the per-record table; `BENCHMARKS.md` has figures.
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
@@ -27,7 +30,7 @@ use sluice::router::Destinations;
 use sluice_plugin_sdk::{Batch, Key, Plugin, RecordsApi};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use test_passthrough::Passthrough;
 use test_token_cost::{COST, INPUT_TOKENS, MODEL, OUTPUT_TOKENS, TokenCost};
 
@@ -148,7 +151,10 @@ fn span(row: usize, model: usize, rng: &mut Rng) -> Span {
         i("http.response.status_code", 200),
         s("user.id", format!("user-{}", rng.below(200))),
         s("session.id", format!("sess-{:08x}", rng.next() as u32)),
-        kv("gen_ai.request.stream", Value::BoolValue(row % 3 == 0)),
+        kv(
+            "gen_ai.request.stream",
+            Value::BoolValue(row.is_multiple_of(3)),
+        ),
     ];
     Span {
         trace_id: trace_id.to_vec(),
@@ -215,17 +221,17 @@ fn batch() -> ExportTraceServiceRequest {
     ExportTraceServiceRequest { resource_spans }
 }
 
-/// Loads a test plugin component and makes the one instance the benchmark reuses.
-fn instance(
+/// Loads (compiles and validates) a test plugin component.
+fn load(
     runtime: &Runtime,
     path: &str,
     name: &str,
     destinations: &Arc<Destinations>,
-) -> PluginInstance {
+) -> Arc<LoadedPlugin> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     let cfg: PluginConfig =
         toml::from_str(&format!("name = {name:?}")).expect("a minimal plugin config");
-    let loaded = LoadedPlugin::from_bytes(
+    LoadedPlugin::from_bytes(
         runtime,
         &bytes,
         PluginSource::File(path.into()),
@@ -233,10 +239,14 @@ fn instance(
         String::new(),
         destinations.clone(),
     )
-    .unwrap_or_else(|e| panic!("loading {path}: {e}"));
+    .unwrap_or_else(|e| panic!("loading {path}: {e}"))
+}
+
+/// A ready instance of a loaded plugin, which an arm reuses for every call.
+fn instantiate(loaded: &Arc<LoadedPlugin>) -> PluginInstance {
     loaded
         .instantiate()
-        .unwrap_or_else(|e| panic!("instantiating {path}: {e}"))
+        .unwrap_or_else(|e| panic!("instantiating {}: {e}", loaded.name))
 }
 
 /// The timed work of a Wasm arm: build the batch view, call the component, commit, finish.
@@ -290,7 +300,7 @@ fn settle_allocator() {
     drop(black_box(vec![1u8; 16 << 20]));
 }
 
-fn benches(c: &mut Criterion) {
+fn benches(c: &mut Criterion<Clock>) {
     settle_allocator();
     let request = batch();
     // Each iteration works on a freshly decoded copy, as the pipeline does: decoding (unlike
@@ -305,18 +315,18 @@ fn benches(c: &mut Criterion) {
         max_instances: 8,
     })
     .expect("the plugin runtime");
-    let mut passthrough_wasm = instance(
+    let mut passthrough_wasm = instantiate(&load(
         &runtime,
         sluice_artifacts::test_plugins::PASSTHROUGH,
         "passthrough",
         &destinations,
-    );
-    let mut token_cost_wasm = instance(
+    ));
+    let mut token_cost_wasm = instantiate(&load(
         &runtime,
         sluice_artifacts::test_plugins::TOKEN_COST,
         "token-cost",
         &destinations,
-    );
+    ));
     let mut passthrough_native = Passthrough::init("").expect("passthrough init");
     let mut token_cost_native = TokenCost::init("").expect("token-cost init");
 
@@ -386,38 +396,86 @@ fn benches(c: &mut Criterion) {
 
     parts(c, &input, &destinations);
 
-    // The fixed cost of one call, whatever the batch size: a one-span batch.
+    one_row(c, Clock::from_env(), &request, &runtime, &destinations);
+}
+
+/// Calls made on one instance before `one_row` replaces it (untimed). `process` leaves one
+/// entry in the store's handle table per call (see BENCHMARKS.md, "Suggestions") and wasmtime
+/// caps a store at 100,000 live handles, so a long run on one instance traps; replacing the
+/// instance keeps this arm independent of whether that is fixed.
+const CALLS_PER_INSTANCE: u32 = 50_000;
+
+/// One-span batches timed per chunk by `one_row`.
+const ONE_ROW_CHUNK: u64 = 1_000;
+
+/// The fixed cost of one call whatever the batch size, on a one-span batch. Criterion's
+/// `iter_batched` overhead would be a large part of a microsecond-sized call, so calls are
+/// timed a chunk at a time (`iter_custom`), with the clones they consume made outside the
+/// timing.
+fn one_row(
+    c: &mut Criterion<Clock>,
+    clock: Clock,
+    request: &ExportTraceServiceRequest,
+    runtime: &Runtime,
+    destinations: &Arc<Destinations>,
+) {
     let one = ExportTraceServiceRequest {
-        resource_spans: vec![first_span(&request)],
+        resource_spans: vec![first_span(request)],
+    };
+    let time = |iters: u64, run: &mut dyn FnMut(ExportTraceServiceRequest) -> Processed| {
+        // Calls are timed a chunk at a time, so reading the clock (a system call for the CPU
+        // clock) is not a visible part of a call that takes well under a microsecond.
+        let mut total = Duration::ZERO;
+        let mut left = iters;
+        while left > 0 {
+            let n = left.min(ONE_ROW_CHUNK);
+            let inputs: Vec<_> = (0..n).map(|_| one.clone()).collect();
+            let mut outputs = Vec::with_capacity(inputs.len());
+            let start = clock.start();
+            for req in inputs {
+                outputs.push(run(black_box(req)));
+            }
+            total += clock.end(start);
+            drop(black_box(outputs));
+            left -= n;
+        }
+        total
     };
     let mut group = c.benchmark_group("one_row");
-    group.bench_function("passthrough_wasm", |b| {
-        b.iter_batched(
-            || one.clone(),
-            |req| run_wasm(&mut passthrough_wasm, black_box(req), &destinations),
-            BatchSize::SmallInput,
-        )
-    });
+    for (name, path) in [
+        ("passthrough", sluice_artifacts::test_plugins::PASSTHROUGH),
+        ("token_cost", sluice_artifacts::test_plugins::TOKEN_COST),
+    ] {
+        let loaded = load(runtime, path, name, destinations);
+        let mut instance = instantiate(&loaded);
+        let mut calls = 0u32;
+        group.bench_function(format!("{name}_wasm"), |b| {
+            b.iter_custom(|iters| {
+                time(iters, &mut |req| {
+                    calls += 1;
+                    if calls.is_multiple_of(CALLS_PER_INSTANCE) {
+                        instance = instantiate(&loaded);
+                    }
+                    run_wasm(&mut instance, req, destinations)
+                })
+            })
+        });
+    }
+    let mut passthrough = Passthrough::init("").expect("passthrough init");
     group.bench_function("passthrough_native", |b| {
-        b.iter_batched(
-            || one.clone(),
-            |req| run_native(&mut passthrough_native, black_box(req), &destinations),
-            BatchSize::SmallInput,
-        )
+        b.iter_custom(|iters| {
+            time(iters, &mut |req| {
+                run_native(&mut passthrough, req, destinations)
+            })
+        })
     });
-    group.bench_function("token_cost_wasm", |b| {
-        b.iter_batched(
-            || one.clone(),
-            |req| run_wasm(&mut token_cost_wasm, black_box(req), &destinations),
-            BatchSize::SmallInput,
-        )
-    });
+    let mut token_cost = TokenCost::init("").expect("token-cost init");
     group.bench_function("token_cost_native", |b| {
-        b.iter_batched(
-            || one.clone(),
-            |req| run_native(&mut token_cost_native, black_box(req), &destinations),
-            BatchSize::SmallInput,
-        )
+        b.iter_custom(|iters| {
+            time(iters, &mut |req| {
+                run_native(&mut token_cost, req, destinations)
+            })
+        })
     });
     group.finish();
 }
@@ -434,7 +492,7 @@ fn first_span(request: &ExportTraceServiceRequest) -> ResourceSpans {
 /// above: where the time goes on the host side, so it can be told apart from the boundary
 /// (`token_cost/wasm - token_cost/native`).
 fn parts(
-    c: &mut Criterion,
+    c: &mut Criterion<Clock>,
     input: &impl Fn() -> ExportTraceServiceRequest,
     destinations: &Arc<Destinations>,
 ) {
@@ -482,8 +540,87 @@ fn parts(
     group.finish();
 }
 
-fn config() -> Criterion {
+/// What the benchmarks measure with: the benchmark thread's CPU time by default, or wall
+/// time with `SLUICE_BENCH_CLOCK=wall`.
+///
+/// This is a 2-core machine that other builds and tests share; wall time then counts every
+/// preemption of the benchmark thread, while CPU time counts only the work it did. On an idle
+/// machine the two agree (the timed work is single-threaded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Clock {
+    /// `CLOCK_THREAD_CPUTIME_ID`.
+    ThreadCpu,
+    /// `Instant`.
+    Wall,
+}
+
+impl Clock {
+    fn from_env() -> Clock {
+        match std::env::var("SLUICE_BENCH_CLOCK").as_deref() {
+            Ok("wall") => Clock::Wall,
+            Ok("cpu") | Err(_) => Clock::ThreadCpu,
+            Ok(other) => panic!("SLUICE_BENCH_CLOCK must be `cpu` or `wall`, not `{other}`"),
+        }
+    }
+
+    fn now(self) -> Duration {
+        match self {
+            Clock::ThreadCpu => thread_cpu_time(),
+            Clock::Wall => EPOCH.get_or_init(Instant::now).elapsed(),
+        }
+    }
+}
+
+/// The origin of `Clock::Wall` readings.
+static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// CPU time the calling thread has used.
+#[allow(unsafe_code)] // One libc call that writes into a local; nothing outlives it.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, exclusively borrowed `timespec` for the whole call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Measurement for Clock {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        self.now()
+    }
+
+    fn end(&self, start: Duration) -> Duration {
+        self.now().saturating_sub(start)
+    }
+
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Both clocks count nanoseconds, so they print the same way.
+        static WALL: WallTime = WallTime;
+        WALL.formatter()
+    }
+}
+
+fn config() -> Criterion<Clock> {
     Criterion::default()
+        .with_measurement(Clock::from_env())
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))

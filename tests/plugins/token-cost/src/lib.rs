@@ -40,16 +40,49 @@ impl Price {
 /// The models this test plugin knows, matched exactly. Illustrative figures, not a real
 /// price list: the built-in `cost` plugin is the one that prices anything for real.
 pub const PRICES: &[(&str, Price)] = &[
-    ("gpt-4o", Price { input: 2.50, output: 10.00 }),
-    ("gpt-4o-mini", Price { input: 0.15, output: 0.60 }),
-    ("claude-sonnet-4", Price { input: 3.00, output: 15.00 }),
-    ("claude-haiku-3.5", Price { input: 0.80, output: 4.00 }),
-    ("gemini-2.0-flash", Price { input: 0.10, output: 0.40 }),
+    (
+        "gpt-4o",
+        Price {
+            input: 2.50,
+            output: 10.00,
+        },
+    ),
+    (
+        "gpt-4o-mini",
+        Price {
+            input: 0.15,
+            output: 0.60,
+        },
+    ),
+    (
+        "claude-sonnet-4",
+        Price {
+            input: 3.00,
+            output: 15.00,
+        },
+    ),
+    (
+        "claude-haiku-3.5",
+        Price {
+            input: 0.80,
+            output: 4.00,
+        },
+    ),
+    (
+        "gemini-2.0-flash",
+        Price {
+            input: 0.10,
+            output: 0.40,
+        },
+    ),
 ];
 
 /// Looks a model up in [`PRICES`].
 pub fn price_of(model: &str) -> Option<Price> {
-    PRICES.iter().find(|(name, _)| *name == model).map(|(_, p)| *p)
+    PRICES
+        .iter()
+        .find(|(name, _)| *name == model)
+        .map(|(_, p)| *p)
 }
 
 /// The plugin; stateless between batches.
@@ -90,7 +123,9 @@ pub fn costs(models: &Column, input: &Column, output: &Column) -> Option<Column>
     let mut any = false;
     let mut last: Option<(&str, Option<Price>)> = None;
     for row in 0..n as u32 {
-        let Some(model) = models.str(row) else { continue };
+        let Some(model) = models.str(row) else {
+            continue;
+        };
         let price = match last {
             Some((name, price)) if name == model => price,
             _ => {
@@ -99,12 +134,18 @@ pub fn costs(models: &Column, input: &Column, output: &Column) -> Option<Column>
                 price
             }
         };
-        let (Some(price), Some(i), Some(o)) = (price, input.count(row), output.count(row)) else { continue };
+        let (Some(price), Some(i), Some(o)) = (price, input.count(row), output.count(row)) else {
+            continue;
+        };
         kinds[row as usize] = ValueKind::Double;
         doubles[row as usize] = price.cost(i, o);
         any = true;
     }
-    any.then(|| Column { kinds, doubles, ..Column::default() })
+    any.then(|| Column {
+        kinds,
+        doubles,
+        ..Column::default()
+    })
 }
 
 export_plugin!(TokenCost);
@@ -115,24 +156,65 @@ mod tests {
     use sluice_plugin_sdk::PackedStrings;
 
     fn strs(values: &[Option<&str>]) -> Column {
-        let kinds = values.iter().map(|v| if v.is_some() { ValueKind::Str } else { ValueKind::Absent }).collect();
+        let kinds = values
+            .iter()
+            .map(|v| {
+                if v.is_some() {
+                    ValueKind::Str
+                } else {
+                    ValueKind::Absent
+                }
+            })
+            .collect();
         let strings: PackedStrings = values.iter().map(|v| v.unwrap_or("")).collect();
-        Column { kinds, strings, ..Column::default() }
+        Column {
+            kinds,
+            strings,
+            ..Column::default()
+        }
     }
 
     fn ints(values: &[Option<i64>]) -> Column {
-        let kinds = values.iter().map(|v| if v.is_some() { ValueKind::Int } else { ValueKind::Absent }).collect();
+        let kinds = values
+            .iter()
+            .map(|v| {
+                if v.is_some() {
+                    ValueKind::Int
+                } else {
+                    ValueKind::Absent
+                }
+            })
+            .collect();
         let ints = values.iter().map(|v| v.unwrap_or(0)).collect();
-        Column { kinds, ints, ..Column::default() }
+        Column {
+            kinds,
+            ints,
+            ..Column::default()
+        }
     }
 
     #[test]
     fn prices_known_models_and_skips_the_rest() {
-        let models = strs(&[Some("gpt-4o"), Some("gpt-4o"), Some("unknown"), None, Some("gpt-4o-mini")]);
+        let models = strs(&[
+            Some("gpt-4o"),
+            Some("gpt-4o"),
+            Some("unknown"),
+            None,
+            Some("gpt-4o-mini"),
+        ]);
         let input = ints(&[Some(1_000_000), Some(2_000), Some(10), Some(10), None]);
         let output = ints(&[Some(0), Some(1_000), Some(10), Some(10), Some(5)]);
         let c = costs(&models, &input, &output).expect("some rows priced");
-        assert_eq!(c.kinds, [ValueKind::Double, ValueKind::Double, ValueKind::Absent, ValueKind::Absent, ValueKind::Absent]);
+        assert_eq!(
+            c.kinds,
+            [
+                ValueKind::Double,
+                ValueKind::Double,
+                ValueKind::Absent,
+                ValueKind::Absent,
+                ValueKind::Absent
+            ]
+        );
         assert!((c.doubles[0] - 2.5).abs() < 1e-12);
         assert!((c.doubles[1] - (2_000.0 * 2.5 + 1_000.0 * 10.0) / 1e6).abs() < 1e-12);
         assert_eq!(c.doubles.len(), 5);
