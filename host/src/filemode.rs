@@ -3,17 +3,17 @@
 
 use crate::app::App;
 use crate::export::exports::Exports;
+use crate::export::file::JsonLinesSink;
 use crate::export::queue::Enqueue;
 use crate::metrics::{DropReason, Metrics};
-use std::sync::Arc;
-use std::time::Duration;
-use crate::export::file::JsonLinesSink;
 use crate::otlp::{Payload, json, protobuf};
 use crate::pipeline::{ChainOutcome, workers};
 use crate::router;
 use sluice_plugin_sdk::Signal;
 use std::io::BufRead;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Where one input came from, for error messages.
 #[derive(Debug, Clone)]
@@ -226,7 +226,8 @@ pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<
         // Offline: give every destination the time it needs, retries included.
         runtime.block_on(exports.shutdown(Duration::from_secs(24 * 3600)));
         summary.write_errors += (metrics.dropped_count(DropReason::ExportRejected)
-            + metrics.dropped_count(DropReason::RetriesExhausted)) as usize;
+            + metrics.dropped_count(DropReason::RetriesExhausted))
+            as usize;
     }
     Ok(summary)
 }

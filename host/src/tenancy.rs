@@ -32,7 +32,11 @@ impl Tenancy {
             header: http::HeaderName::from_bytes(header.to_ascii_lowercase().as_bytes())
                 .unwrap_or(http::HeaderName::from_static("x-scope-orgid")),
             unknown: config.unknown.clone(),
-            keys: config.api_keys.iter().map(|k| (k.key.clone(), k.tenant.clone())).collect(),
+            keys: config
+                .api_keys
+                .iter()
+                .map(|k| (k.key.clone(), k.tenant.clone()))
+                .collect(),
         }
     }
 
@@ -49,17 +53,30 @@ impl Tenancy {
     /// The tenant the request is authoritative for, if the source is a header or a key.
     /// A missing or unknown API key is refused before anything is accepted.
     pub fn resolve(&self, headers: &http::HeaderMap) -> Result<Option<String>, IngestError> {
-        let value = headers.get(&self.header).and_then(|v| v.to_str().ok()).map(str::trim);
+        let value = headers
+            .get(&self.header)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim);
         match self.source {
             TenantSource::Attribute => Ok(None),
-            TenantSource::Header => Ok(Some(value.filter(|v| !v.is_empty()).unwrap_or(&self.unknown).to_string())),
+            TenantSource::Header => Ok(Some(
+                value
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or(&self.unknown)
+                    .to_string(),
+            )),
             TenantSource::ApiKey => {
                 let key = match value {
-                    Some(v) if self.header == http::header::AUTHORIZATION => v.strip_prefix("Bearer ").map(str::trim),
+                    Some(v) if self.header == http::header::AUTHORIZATION => {
+                        v.strip_prefix("Bearer ").map(str::trim)
+                    }
                     other => other,
                 };
                 let Some(key) = key.filter(|k| !k.is_empty()) else {
-                    return Err(IngestError::Unauthenticated(format!("no API key in the `{}` header", self.header)));
+                    return Err(IngestError::Unauthenticated(format!(
+                        "no API key in the `{}` header",
+                        self.header
+                    )));
                 };
                 // The key itself is never logged or echoed.
                 self.keys
@@ -80,9 +97,18 @@ impl Tenancy {
             crate::pipeline::set_attribute(attrs, &self.attribute, value.clone());
         };
         match payload {
-            Payload::Traces(r) => r.resource_spans.iter_mut().for_each(|x| set(&mut x.resource)),
-            Payload::Logs(r) => r.resource_logs.iter_mut().for_each(|x| set(&mut x.resource)),
-            Payload::Metrics(r) => r.resource_metrics.iter_mut().for_each(|x| set(&mut x.resource)),
+            Payload::Traces(r) => r
+                .resource_spans
+                .iter_mut()
+                .for_each(|x| set(&mut x.resource)),
+            Payload::Logs(r) => r
+                .resource_logs
+                .iter_mut()
+                .for_each(|x| set(&mut x.resource)),
+            Payload::Metrics(r) => r
+                .resource_metrics
+                .iter_mut()
+                .for_each(|x| set(&mut x.resource)),
         }
     }
 }
@@ -95,31 +121,54 @@ mod tests {
     fn tenancy(source: TenantSource) -> Tenancy {
         Tenancy::new(&TenancyConfig {
             source,
-            api_keys: vec![ApiKey { key: "k-acme-FAKE".into(), tenant: "acme".into() }],
+            api_keys: vec![ApiKey {
+                key: "k-acme-FAKE".into(),
+                tenant: "acme".into(),
+            }],
             ..Default::default()
         })
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
-        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap()))
+            .collect()
     }
 
     #[test]
     fn api_keys_map_to_tenants_and_wrong_keys_are_refused() {
         let t = tenancy(TenantSource::ApiKey);
-        assert_eq!(t.resolve(&headers(&[("authorization", "Bearer k-acme-FAKE")])), Ok(Some("acme".into())));
-        let wrong = t.resolve(&headers(&[("authorization", "Bearer nope")])).unwrap_err();
-        assert_eq!(wrong, IngestError::Unauthenticated("unknown API key".into()));
+        assert_eq!(
+            t.resolve(&headers(&[("authorization", "Bearer k-acme-FAKE")])),
+            Ok(Some("acme".into()))
+        );
+        let wrong = t
+            .resolve(&headers(&[("authorization", "Bearer nope")]))
+            .unwrap_err();
+        assert_eq!(
+            wrong,
+            IngestError::Unauthenticated("unknown API key".into())
+        );
         assert!(!wrong.to_string().contains("nope"));
-        assert!(matches!(t.resolve(&headers(&[])), Err(IngestError::Unauthenticated(_))));
+        assert!(matches!(
+            t.resolve(&headers(&[])),
+            Err(IngestError::Unauthenticated(_))
+        ));
     }
 
     #[test]
     fn header_source_falls_back_to_unknown() {
         let t = tenancy(TenantSource::Header);
-        assert_eq!(t.resolve(&headers(&[("x-scope-orgid", "globex")])), Ok(Some("globex".into())));
+        assert_eq!(
+            t.resolve(&headers(&[("x-scope-orgid", "globex")])),
+            Ok(Some("globex".into()))
+        );
         assert_eq!(t.resolve(&headers(&[])), Ok(Some("unknown".into())));
-        assert_eq!(tenancy(TenantSource::Attribute).resolve(&headers(&[("x-scope-orgid", "x")])), Ok(None));
+        assert_eq!(
+            tenancy(TenantSource::Attribute).resolve(&headers(&[("x-scope-orgid", "x")])),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -129,6 +178,11 @@ mod tests {
         tenancy(TenantSource::ApiKey).stamp(&mut p, "acme");
         let out = crate::otlp::json::encode_line(&p);
         assert!(!out.contains("victim"), "{out}");
-        assert_eq!(out.matches(r#"{"key":"tenant.id","value":{"stringValue":"acme"}}"#).count(), 2, "{out}");
+        assert_eq!(
+            out.matches(r#"{"key":"tenant.id","value":{"stringValue":"acme"}}"#)
+                .count(),
+            2,
+            "{out}"
+        );
     }
 }

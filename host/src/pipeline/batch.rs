@@ -50,7 +50,9 @@ fn initial_routes(payload: &Payload, rows: &[RowLoc], destinations: &Destination
     }
     let key = Key::resource(destinations.tenant_attribute());
     let tenants = columns::read(payload, rows, &key);
-    (0..rows.len() as u32).map(|r| route(destinations.route_for(tenants.str(r)))).collect()
+    (0..rows.len() as u32)
+        .map(|r| route(destinations.route_for(tenants.str(r))))
+        .collect()
 }
 
 /// A batch that has been through the chain: what is left of it, and where each row goes.

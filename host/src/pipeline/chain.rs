@@ -43,7 +43,10 @@ pub struct Chain {
 
 impl Chain {
     /// One fresh instance of every plugin.
-    pub fn new(plugins: &[Arc<LoadedPlugin>], metrics: Option<Arc<Metrics>>) -> Result<Self, LoadError> {
+    pub fn new(
+        plugins: &[Arc<LoadedPlugin>],
+        metrics: Option<Arc<Metrics>>,
+    ) -> Result<Self, LoadError> {
         Ok(Chain {
             stages: plugins
                 .iter()
@@ -66,7 +69,11 @@ impl Chain {
             let (back, result) = stage.process(batch);
             batch = back;
             if let Some(m) = &self.metrics {
-                m.plugin_call(&plugin.name, started.elapsed(), result.as_ref().err().map(|f| f.kind()));
+                m.plugin_call(
+                    &plugin.name,
+                    started.elapsed(),
+                    result.as_ref().err().map(|f| f.kind()),
+                );
             }
             let Err(failure) = result else { continue };
             let rows = batch.row_count();

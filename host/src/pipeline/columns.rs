@@ -72,7 +72,11 @@ pub fn read(payload: &Payload, rows: &[RowLoc], key: &Key) -> Column {
     let mut hint = 0;
     for (row, loc) in rows.iter().enumerate() {
         let value = match key.scope {
-            Scope::Record => find_hinted(rows::attrs(payload, *loc, Scope::Record), &key.name, &mut hint),
+            Scope::Record => find_hinted(
+                rows::attrs(payload, *loc, Scope::Record),
+                &key.name,
+                &mut hint,
+            ),
             shared => {
                 let scope_idx = if shared == Scope::Resource {
                     0
@@ -219,7 +223,11 @@ fn set_hinted(attrs: &mut Vec<KeyValue>, name: &str, value: Value, hint: &mut us
         None => {
             // A new key lands at the end: the next row will likely have it there too.
             *hint = attrs.len();
-            attrs.push(KeyValue { key: name.to_string(), value: any, ..Default::default() });
+            attrs.push(KeyValue {
+                key: name.to_string(),
+                value: any,
+                ..Default::default()
+            });
         }
     }
 }

@@ -8,8 +8,8 @@ mod chain;
 mod columns;
 pub mod retain;
 pub mod rows;
-mod texts;
 pub mod service;
+mod texts;
 pub mod workers;
 
 #[cfg(test)]

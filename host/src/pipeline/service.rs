@@ -49,7 +49,10 @@ impl PipelineService {
                         let _ = job.reply.send(outcome);
                     }
                 })
-                .map_err(|e| LoadError::Setup { plugin: "*".into(), reason: format!("cannot start a worker thread: {e}") })?;
+                .map_err(|e| LoadError::Setup {
+                    plugin: "*".into(),
+                    reason: format!("cannot start a worker thread: {e}"),
+                })?;
             handles.push(handle);
         }
         Ok((PipelineService { jobs: tx }, handles))
@@ -58,7 +61,10 @@ impl PipelineService {
     /// Runs one payload through the chain.
     pub async fn run(&self, payload: Payload) -> Result<ChainOutcome, Stopped> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { payload, reply }).await.map_err(|_| Stopped)?;
+        self.jobs
+            .send(Job { payload, reply })
+            .await
+            .map_err(|_| Stopped)?;
         answer.await.map_err(|_| Stopped)
     }
 

@@ -207,7 +207,14 @@ pub fn split_by_tenant(payload: Payload, attribute: &str, unknown: &str) -> Vec<
             .collect(),
         Payload::Metrics(r) => group(r.resource_metrics, |x| tenant(&x.resource))
             .into_iter()
-            .map(|(t, v)| (t, Payload::Metrics(Metrics { resource_metrics: v })))
+            .map(|(t, v)| {
+                (
+                    t,
+                    Payload::Metrics(Metrics {
+                        resource_metrics: v,
+                    }),
+                )
+            })
             .collect(),
     }
 }

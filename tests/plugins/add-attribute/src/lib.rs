@@ -28,11 +28,18 @@ fn field(config: &str, name: &str) -> Result<String, String> {
 
 impl Plugin for AddAttribute {
     fn init(config: &str) -> Result<Self, String> {
-        Ok(AddAttribute { key: Key::record(field(config, "key")?), value: field(config, "value")? })
+        Ok(AddAttribute {
+            key: Key::record(field(config, "key")?),
+            value: field(config, "value")?,
+        })
     }
 
     fn info(&self) -> Info {
-        Info::new("add-attribute", "0.1.0", &[Signal::Span, Signal::Log, Signal::MetricPoint])
+        Info::new(
+            "add-attribute",
+            "0.1.0",
+            &[Signal::Span, Signal::Log, Signal::MetricPoint],
+        )
     }
 
     fn process(&mut self, batch: &mut Batch<'_>) -> Result<(), String> {

@@ -13,11 +13,12 @@ impl Plugin for BadConfig {
             .strip_prefix("threshold")
             .and_then(|rest| rest.trim_start().strip_prefix('='))
             .ok_or_else(|| "bad-config: missing field `threshold`".to_string())?;
-        value
-            .trim()
-            .parse::<f64>()
-            .map(|_| BadConfig)
-            .map_err(|_| format!("bad-config: field `threshold`: expected a number, got `{}`", value.trim()))
+        value.trim().parse::<f64>().map(|_| BadConfig).map_err(|_| {
+            format!(
+                "bad-config: field `threshold`: expected a number, got `{}`",
+                value.trim()
+            )
+        })
     }
 
     fn info(&self) -> Info {

@@ -69,7 +69,9 @@ fn scope_of(name: Option<&str>) -> Result<Scope, String> {
         "record" => Ok(Scope::Record),
         "resource" => Ok(Scope::Resource),
         "scope" => Ok(Scope::InstrumentationScope),
-        other => Err(format!("rules[].set.scope: unknown scope `{other}`, expected record, resource or scope")),
+        other => Err(format!(
+            "rules[].set.scope: unknown scope `{other}`, expected record, resource or scope"
+        )),
     }
 }
 
@@ -85,7 +87,11 @@ impl Plugin for Edit {
     }
 
     fn info(&self) -> Info {
-        Info::new("edit", "0.1.0", &[Signal::Span, Signal::Log, Signal::MetricPoint])
+        Info::new(
+            "edit",
+            "0.1.0",
+            &[Signal::Span, Signal::Log, Signal::MetricPoint],
+        )
     }
 
     fn process(&mut self, batch: &mut Batch<'_>) -> Result<(), String> {
@@ -94,7 +100,9 @@ impl Plugin for Edit {
                 None => (0..batch.len()).collect(),
                 Some(w) => {
                     let col = batch.column(&Key::record(w.key.as_str()));
-                    (0..batch.len()).filter(|r| col.str(*r) == Some(w.equals.as_str())).collect()
+                    (0..batch.len())
+                        .filter(|r| col.str(*r) == Some(w.equals.as_str()))
+                        .collect()
                 }
             };
             if rows.is_empty() {
@@ -108,10 +116,15 @@ impl Plugin for Edit {
                         toml::Value::Integer(i) => out.set_int(r, *i),
                         toml::Value::Float(f) => out.set_double(r, *f),
                         toml::Value::Boolean(b) => out.set_bool(r, *b),
-                        other => return Err(format!("set.value: unsupported type {}", other.type_str())),
+                        other => {
+                            return Err(format!("set.value: unsupported type {}", other.type_str()));
+                        }
                     }
                 }
-                let key = Key { scope: scope_of(set.scope.as_deref())?, name: set.key.clone() };
+                let key = Key {
+                    scope: scope_of(set.scope.as_deref())?,
+                    name: set.key.clone(),
+                };
                 batch.set_column(&key, out.finish())?;
             }
             if let Some(key) = &rule.remove {

@@ -14,7 +14,11 @@ impl Plugin for EndlessLoop {
     }
 
     fn info(&self) -> Info {
-        Info::new("endless-loop", "0.1.0", &[Signal::Span, Signal::Log, Signal::MetricPoint])
+        Info::new(
+            "endless-loop",
+            "0.1.0",
+            &[Signal::Span, Signal::Log, Signal::MetricPoint],
+        )
     }
 
     fn process(&mut self, batch: &mut Batch<'_>) -> Result<(), String> {

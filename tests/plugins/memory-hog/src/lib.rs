@@ -14,7 +14,11 @@ impl Plugin for MemoryHog {
     }
 
     fn info(&self) -> Info {
-        Info::new("memory-hog", "0.1.0", &[Signal::Span, Signal::Log, Signal::MetricPoint])
+        Info::new(
+            "memory-hog",
+            "0.1.0",
+            &[Signal::Span, Signal::Log, Signal::MetricPoint],
+        )
     }
 
     fn process(&mut self, batch: &mut Batch<'_>) -> Result<(), String> {

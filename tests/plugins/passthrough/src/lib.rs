@@ -11,7 +11,11 @@ impl Plugin for Passthrough {
     }
 
     fn info(&self) -> Info {
-        Info::new("passthrough", "0.1.0", &[Signal::Span, Signal::Log, Signal::MetricPoint])
+        Info::new(
+            "passthrough",
+            "0.1.0",
+            &[Signal::Span, Signal::Log, Signal::MetricPoint],
+        )
     }
 
     fn process(&mut self, _batch: &mut Batch<'_>) -> Result<(), String> {

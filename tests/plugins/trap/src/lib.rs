@@ -13,7 +13,11 @@ impl Plugin for Trap {
     }
 
     fn info(&self) -> Info {
-        Info::new("trap", "0.1.0", &[Signal::Span, Signal::Log, Signal::MetricPoint])
+        Info::new(
+            "trap",
+            "0.1.0",
+            &[Signal::Span, Signal::Log, Signal::MetricPoint],
+        )
     }
 
     fn process(&mut self, batch: &mut Batch<'_>) -> Result<(), String> {
