@@ -112,7 +112,7 @@ impl Running {
     /// Cancels and waits for the receiver to finish (it must, promptly: nothing is in flight).
     pub async fn stop(self) {
         self.shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(5), self.bound.handle)
+        tokio::time::timeout(Duration::from_secs(30), self.bound.handle)
             .await
             .unwrap()
             .unwrap();
