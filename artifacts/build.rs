@@ -10,7 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// (cargo package, constant name) of every guest crate.
-const BUILTIN: &[(&str, &str)] = &[("sluice-plugin-cost", "COST")];
+const BUILTIN: &[(&str, &str)] = &[
+    ("sluice-plugin-cost", "COST"),
+    ("sluice-plugin-redact", "REDACT"),
+    ("sluice-plugin-residency", "RESIDENCY"),
+    ("sluice-plugin-eval-sample", "EVAL_SAMPLE"),
+];
 const TEST: &[(&str, &str)] = &[
     ("test-passthrough", "PASSTHROUGH"),
     ("test-add-attribute", "ADD_ATTRIBUTE"),

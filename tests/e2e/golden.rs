@@ -29,6 +29,8 @@ cases! {
     malformed_line_is_reported_and_skipped => "malformed-line",
     add_attribute_plugin => "add-attribute",
     two_stage_chain_sees_earlier_edits => "chain-add-attribute-then-edit",
+    residency_denials_win_over_a_later_eval_sampler => "residency-then-eval",
+    redact_builtin_redacts_every_leaf_and_previews_content => "redact-builtin",
 }
 
 #[test]

@@ -1,0 +1,130 @@
+//! Confirmations run after a rule's regex matched: checksums, numbering plans, decodings,
+//! and the placeholder tests (see [`crate::placeholder`]).
+
+use crate::placeholder::{placeholder_shape, prose, value};
+use crate::rules::Check;
+use crate::validate::{b64_decode, card, iban, luhn, ssn};
+
+/// Confirms a candidate secret `hay[s..e]` (the whole match began at `m`), returning the
+/// span to redact, which a check may narrow (trailing punctuation, an IBAN's exact length).
+pub fn confirm(check: Check, hay: &str, m: usize, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = &hay[s..e];
+    let ok = match check {
+        Check::None => true,
+        Check::Token => !placeholder_shape(v),
+        Check::Value => return value(hay, m, s, e, true, 3),
+        Check::Literal => return value(hay, m, s, e, false, 3),
+        Check::Prose => return prose(hay, m, s, e),
+        Check::Bearer => bearer(v),
+        Check::Basic => basic(v),
+        Check::Pem => pem(v),
+        Check::PemAfter => return pem_after(hay, e),
+        Check::Discord => discord(v),
+        Check::Mixed => mixed(v) && !placeholder_shape(v),
+        Check::Email => !v.starts_with("git@"),
+        Check::Card => card(hay, s, e),
+        Check::Luhn => luhn(v.bytes().filter(u8::is_ascii_digit)),
+        Check::Ssn => ssn(v),
+        Check::PhoneIntl => phone(hay, s, e, 8..=15),
+        Check::PhoneNational => phone(hay, s, e, 9..=12) && nanp(v),
+        Check::Iban => return iban(hay, s, e),
+        Check::Ip => ip(v),
+    };
+    ok.then_some((s, e))
+}
+
+fn bearer(v: &str) -> bool {
+    let has = |f: fn(&u8) -> bool| v.as_bytes().iter().any(f);
+    has(u8::is_ascii_digit) && has(u8::is_ascii_alphabetic) && !placeholder_shape(v)
+}
+
+/// `Basic dXNlcjpwYXNz` decodes to `user:pass`; `basic authentication` does not decode.
+fn basic(v: &str) -> bool {
+    let Some(raw) = b64_decode(v.as_bytes()) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&raw) else {
+        return false;
+    };
+    text.len() >= 3 && text.contains(':') && !text.chars().any(char::is_control)
+}
+
+/// A key block must have a real base64 body, not `...` or `xxxx`.
+fn pem(v: &str) -> bool {
+    let body = v
+        .find("-----\n")
+        .or_else(|| v.find("-----\\n"))
+        .or_else(|| v.find("----- "));
+    let body = body.map_or(v, |i| &v[i..]);
+    let b64 = body
+        .bytes()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+        .count();
+    b64 >= 64 && !body.contains("...") && !body.contains("xxxx") && !body.contains("XXXX")
+}
+
+/// The PEM block starting at `at` (inside a JSON string, so it ends at the `END` line or at
+/// the closing quote).
+fn pem_after(hay: &str, at: usize) -> Option<(usize, usize)> {
+    let rest = hay.get(at..)?;
+    if !rest.starts_with("-----BEGIN") {
+        return None;
+    }
+    let end = match rest.find("-----END") {
+        Some(i) => {
+            let tail = &rest[i + 8..];
+            i + 8 + tail.find("-----").map_or(tail.len(), |j| j + 5)
+        }
+        None => rest.find('"').unwrap_or(rest.len()),
+    };
+    pem(&rest[..end]).then_some((at, at + end))
+}
+
+/// The first part of a Discord token is the bot's numeric id in base64.
+fn discord(v: &str) -> bool {
+    let id = v.split('.').next().unwrap_or_default();
+    b64_decode(id.as_bytes())
+        .is_some_and(|raw| (17..=20).contains(&raw.len()) && raw.iter().all(u8::is_ascii_digit))
+}
+
+fn mixed(v: &str) -> bool {
+    let has = |f: fn(&u8) -> bool| v.as_bytes().iter().any(f);
+    has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase) && has(u8::is_ascii_digit)
+}
+
+/// Digit count in range and not part of a dotted or colon-separated number (versions, IPs,
+/// times).
+fn phone(hay: &str, s: usize, e: usize, digits: std::ops::RangeInclusive<usize>) -> bool {
+    let v = &hay[s..e];
+    let n = v.bytes().filter(u8::is_ascii_digit).count();
+    let b = hay.as_bytes();
+    let before = s.checked_sub(1).map(|i| b[i]);
+    let after = b.get(e).copied();
+    let glued = |c: Option<u8>| matches!(c, Some(b'.' | b':' | b'/' | b'-' | b'_'));
+    let glued_after = glued(after) && b.get(e + 1).is_some_and(u8::is_ascii_digit);
+    digits.contains(&n)
+        && !glued(before)
+        && !glued_after
+        && !v.contains("  ")
+        && v.matches('(').count() == v.matches(')').count()
+}
+
+/// North-American forms (optionally with a leading `1`) need area and exchange codes
+/// starting 2-9 and, without parentheses, one separator throughout (`415 555 0132`).
+fn nanp(v: &str) -> bool {
+    if v.starts_with('0') {
+        return true;
+    }
+    let mut d: Vec<u8> = v.bytes().filter(u8::is_ascii_digit).collect();
+    if d.len() == 11 && d[0] == b'1' {
+        d.remove(0);
+    }
+    let mut seps = v.bytes().filter(|c| !c.is_ascii_digit());
+    let first = seps.next();
+    let consistent = v.contains('(') || seps.all(|c| Some(c) == first);
+    consistent && d.len() == 10 && d[0] >= b'2' && d[3] >= b'2'
+}
+
+fn ip(v: &str) -> bool {
+    v.parse::<std::net::IpAddr>().is_ok()
+}

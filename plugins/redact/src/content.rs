@@ -1,0 +1,181 @@
+//! LLM content attributes: redaction inside JSON message lists, base64 blobs, hashes and
+//! previews.
+//!
+//! The correlation hash is SHA-256 of the *redacted* text, never of the original: content
+//! can hold a secret, and an unkeyed hash of a secret would give it back to anyone who can
+//! guess it.
+
+use sha2::{Digest, Sha256};
+
+use crate::config::{SENSITIVE_KEY_RULE, Settings};
+use crate::detect::Scratch;
+use crate::json;
+use crate::keys::{Mode, is_sensitive};
+use crate::marker::TenantKey;
+
+/// JSON string values this short (roles, types, ids) are never cut by a preview.
+const SHORT: usize = 64;
+
+/// A content value after its mode was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// The value to write.
+    pub text: String,
+    /// Hex SHA-256 of the redacted value, for the sibling `<key>.sha256`.
+    pub sha256: String,
+    /// Secrets redacted.
+    pub count: u32,
+}
+
+impl Settings {
+    /// A configured attribute's value with its secrets redacted: inside JSON (keeping it
+    /// valid) when it is JSON, with base64 blobs replaced. `None` when nothing changed.
+    pub fn redact_content(
+        &self,
+        text: &str,
+        tenant: Option<&TenantKey>,
+        scratch: &mut Scratch,
+    ) -> Option<(String, u32)> {
+        let mut count = 0;
+        let out = if json::is_json(text) {
+            json::map_strings(text, |s, key| {
+                let (new, n) = self.content_part(s, key, tenant, scratch)?;
+                count += n;
+                Some(new)
+            })
+        } else {
+            self.content_part(text, None, tenant, scratch)
+                .map(|(s, n)| {
+                    count += n;
+                    s
+                })
+        };
+        out.map(|o| (o, count))
+    }
+
+    /// Applies `Hash` or `Preview` (any other mode is treated as `Preview`) to a content value.
+    pub fn content(
+        &self,
+        text: &str,
+        mode: Mode,
+        tenant: Option<&TenantKey>,
+        scratch: &mut Scratch,
+    ) -> Content {
+        let is_json = json::is_json(text);
+        let (redacted, count) = match self.redact_content(text, tenant, scratch) {
+            Some((r, n)) => (Some(r), n),
+            None => (None, 0),
+        };
+        let redacted = redacted.as_deref().unwrap_or(text);
+        let sha256 = hex::encode(Sha256::digest(redacted.as_bytes()));
+        let text = match mode {
+            Mode::Hash => format!("sha256:{sha256}"),
+            _ if is_json => {
+                let mut budget = self.preview_chars;
+                json::map_strings(redacted, |s, _| {
+                    if s.len() <= SHORT {
+                        return None;
+                    }
+                    let cut = preview(s, budget);
+                    budget = budget.saturating_sub(s.chars().count());
+                    cut
+                })
+                .unwrap_or_else(|| redacted.to_string())
+            }
+            _ => preview(redacted, self.preview_chars).unwrap_or_else(|| redacted.to_string()),
+        };
+        Content {
+            text,
+            sha256,
+            count,
+        }
+    }
+
+    /// One text part: a sensitive JSON key's value whole, else secrets, then blobs.
+    fn content_part(
+        &self,
+        s: &str,
+        key: Option<&str>,
+        tenant: Option<&TenantKey>,
+        scratch: &mut Scratch,
+    ) -> Option<(String, u32)> {
+        if key.is_some_and(|k| is_sensitive(k, &self.sensitive_keys)) && !s.is_empty() {
+            let mut out = String::new();
+            self.markers.write(&mut out, SENSITIVE_KEY_RULE, s, tenant);
+            return Some((out, 1));
+        }
+        let (text, n) = match self.redact_text(s, tenant, scratch) {
+            Some((t, n)) => (Some(t), n),
+            None => (None, 0),
+        };
+        let blobbed = self.blobs(text.as_deref().unwrap_or(s));
+        match (blobbed, text) {
+            (Some(b), _) => Some((b, n)),
+            (None, Some(t)) => Some((t, n)),
+            (None, None) => None,
+        }
+    }
+
+    /// Replaces base64 runs of at least `blob_min_chars` (images, files; e.g. the payload of
+    /// a `data:` URL) with `[BLOB sha256:<16 hex> size:<bytes>]`.
+    pub fn blobs(&self, text: &str) -> Option<String> {
+        let b = text.as_bytes();
+        let b64 = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        let mut out: Option<String> = None;
+        let (mut copied, mut i) = (0, 0);
+        while i < b.len() {
+            if !b64(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && b64(b[i]) {
+                i += 1;
+            }
+            let mut end = i;
+            while end < b.len() && end - i < 2 && b[end] == b'=' {
+                end += 1;
+            }
+            let run = &b[start..i];
+            let mixed = run.iter().any(u8::is_ascii_uppercase)
+                && run.iter().any(u8::is_ascii_lowercase)
+                && run.iter().any(u8::is_ascii_digit);
+            if i - start >= self.blob_min_chars && mixed {
+                let raw = crate::validate::b64_decode(&b[start..end]);
+                let bytes = raw.as_deref().unwrap_or(&b[start..end]);
+                let digest = Sha256::digest(bytes);
+                let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                o.push_str(&text[copied..start]);
+                o.push_str(&format!(
+                    "[BLOB sha256:{} size:{}]",
+                    hex::encode(&digest[..8]),
+                    bytes.len()
+                ));
+                copied = end;
+            }
+            i = end.max(i);
+        }
+        let mut o = out?;
+        o.push_str(&text[copied..]);
+        Some(o)
+    }
+}
+
+/// `text` cut to `max` characters with `…[truncated N chars]`, or `None` when it fits. A cut
+/// that would split a marker moves back to the marker's start, so no marker is mangled.
+pub fn preview(text: &str, max: usize) -> Option<String> {
+    let total = text.chars().count();
+    if total <= max {
+        return None;
+    }
+    let mut cut = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+    if let Some(open) = text[..cut].rfind('[')
+        && !text[open..cut].contains(']')
+        && (text[open..].starts_with("[REDACTED") || text[open..].starts_with("[BLOB"))
+    {
+        cut = open;
+    }
+    let kept = &text[..cut];
+    let dropped = total - kept.chars().count();
+    Some(format!("{kept}…[truncated {dropped} chars]"))
+}

@@ -1,0 +1,113 @@
+//! Cloud providers and private keys.
+
+use super::{Check, Gate, Group::Credentials as C, RuleDef, rule};
+
+/// Cloud rules, most specific first.
+pub const RULES: &[RuleDef] = &[
+    // A service-account JSON names its PEM under `private_key` (escaped quotes: the JSON
+    // inside a JSON string). The regex finds the name only; the check takes the key block
+    // that follows, which spares a capture engine run over a 2 KB match.
+    rule(
+        "gcp_service_account_key",
+        C,
+        Gate::Anchors(&["private_key"]),
+        r#"\\?"private_key\\?"[ \t]*:[ \t]*\\?""#,
+        Check::PemAfter,
+    ),
+    // PEM and OpenSSH blocks span lines; a block cut off before its END line (a truncated
+    // log) is still a key, so the second branch takes the base64 body that follows.
+    rule(
+        "private_key",
+        C,
+        Gate::Anchors(&["-----begin", "putty-user-key-file"]),
+        r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,-]|\\[nr])+|PuTTY-User-Key-File-[0-9]: [\s\S]*?Private-MAC: [0-9a-f]+",
+        Check::Pem,
+    ),
+    rule(
+        "aws_access_key",
+        C,
+        Gate::Anchors(&["akia", "asia", "abia", "acca", "a3t"]),
+        r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}\b",
+        Check::Token,
+    ),
+    // The secret key has no shape of its own: it is found next to its name, or right after
+    // an access key id (`AKIA... wJalr...`).
+    rule(
+        "aws_secret_key",
+        C,
+        Gate::Anchors(&[
+            "secret_access_key",
+            "secretaccesskey",
+            "secret-access-key",
+            "aws_secret",
+            "awssecret",
+        ]),
+        r#"(?i)(?:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)\\?["']?[ \t]*(?:[:=]|=>)[ \t]*\\?["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+        Check::Token,
+    ),
+    rule(
+        "aws_secret_key",
+        C,
+        Gate::Anchors(&["akia", "asia"]),
+        r"\b(?:AKIA|ASIA)[A-Z2-7]{16}[^\n]{0,40}?[^A-Za-z0-9/+]([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
+        Check::Mixed,
+    ),
+    rule(
+        "gcp_api_key",
+        C,
+        Gate::Anchors(&["aiza"]),
+        r"\bAIza[0-9A-Za-z_-]{35}\b",
+        Check::Token,
+    ),
+    rule(
+        "google_oauth_secret",
+        C,
+        Gate::Anchors(&["gocspx-"]),
+        r"\bGOCSPX-[A-Za-z0-9_-]{28}\b",
+        Check::Token,
+    ),
+    rule(
+        "google_oauth_token",
+        C,
+        Gate::Anchors(&["ya29."]),
+        r"\bya29\.[A-Za-z0-9_-]{30,}",
+        Check::Token,
+    ),
+    // 64 bytes of key in base64: 86 characters and `==`, named by its context.
+    rule(
+        "azure_storage_key",
+        C,
+        Gate::Anchors(&[
+            "accountkey",
+            "account_key",
+            "account-key",
+            "storage_key",
+            "storagekey",
+            "storage-key",
+        ]),
+        r#"(?i)(?:account|storage)[_-]?key\\?["']?[ \t]*[:=][ \t]*\\?["']?([A-Za-z0-9+/]{86}==)"#,
+        Check::Token,
+    ),
+    // Service Bus / Event Hubs / IoT connection strings and SAS signatures in URLs.
+    rule(
+        "azure_connection_string",
+        C,
+        Gate::Anchors(&["sharedaccesskey", "sig="]),
+        r"(?i)SharedAccessKey=([A-Za-z0-9+/]{40,90}=*)|[?&]sig=([A-Za-z0-9%+/]{30,}(?:%3D|=)*)",
+        Check::Token,
+    ),
+    rule(
+        "digitalocean_token",
+        C,
+        Gate::Anchors(&["dop_v1_", "doo_v1_", "dor_v1_"]),
+        r"\bdo[opr]_v1_[a-f0-9]{64}\b",
+        Check::Token,
+    ),
+    rule(
+        "vault_token",
+        C,
+        Gate::Anchors(&["hvs.", "hvb.", "hvr."]),
+        r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}",
+        Check::Token,
+    ),
+];

@@ -1,0 +1,210 @@
+//! Tokens with a known shape: source control, chat, payments, LLM providers, package
+//! registries and SaaS. Most carry a vendor prefix, which is the prefilter anchor.
+
+use super::{Check, Gate, Group::Credentials as C, RuleDef, rule};
+
+/// Token rules, most specific first.
+pub const RULES: &[RuleDef] = &[
+    rule(
+        "github_token",
+        C,
+        Gate::Anchors(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]),
+        r"\bgh[pousr]_[A-Za-z0-9]{36,251}\b",
+        Check::Token,
+    ),
+    rule(
+        "github_fine_grained_token",
+        C,
+        Gate::Anchors(&["github_pat_"]),
+        r"\bgithub_pat_[A-Za-z0-9_]{50,255}\b",
+        Check::Token,
+    ),
+    rule(
+        "gitlab_token",
+        C,
+        Gate::Anchors(&[
+            "glpat-", "gldt-", "glptt-", "glrt-", "glsoat-", "glcbt-", "glft-",
+        ]),
+        r"\bgl(?:pat|dt|ptt|rt|soat|cbt|ft)-[A-Za-z0-9_-]{20,}",
+        Check::Token,
+    ),
+    rule(
+        "slack_webhook",
+        C,
+        Gate::Anchors(&["hooks.slack.com"]),
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9/_+-]{20,})",
+        Check::Token,
+    ),
+    rule(
+        "slack_token",
+        C,
+        Gate::Anchors(&["xox", "xapp-"]),
+        r"\bxox[abposre]-[A-Za-z0-9-]{10,}|\bxapp-[0-9]-[A-Za-z0-9-]{10,}",
+        Check::Token,
+    ),
+    rule(
+        "discord_webhook",
+        C,
+        Gate::Anchors(&["/api/webhooks/"]),
+        r"discord(?:app)?\.com/api/webhooks/[0-9]+/([A-Za-z0-9_-]{60,70})",
+        Check::Token,
+    ),
+    // Base64 of the bot's numeric id, a timestamp and an HMAC; no prefix, so it is gated on
+    // a long dotted run and confirmed by decoding the id.
+    rule(
+        "discord_bot_token",
+        C,
+        Gate::DotRun(59),
+        r"\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\b",
+        Check::Discord,
+    ),
+    rule(
+        "telegram_bot_token",
+        C,
+        // No leading boundary: the token follows `bot` directly in API URLs.
+        Gate::Anchors(&[":aa"]),
+        r"[0-9]{8,10}:AA[A-Za-z0-9_-]{33}\b",
+        Check::Token,
+    ),
+    rule(
+        "stripe_key",
+        C,
+        Gate::Anchors(&["sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_"]),
+        r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{20,247}\b|\bwhsec_[A-Za-z0-9+/=]{24,}",
+        Check::Token,
+    ),
+    rule(
+        "anthropic_key",
+        C,
+        Gate::Anchors(&["sk-ant-"]),
+        r"\bsk-ant-[a-z]{2,8}[0-9]{0,3}-[A-Za-z0-9_-]{32,}",
+        Check::Token,
+    ),
+    // Project / service-account / admin keys, and the legacy shape with its fixed infix.
+    rule(
+        "openai_key",
+        C,
+        Gate::Anchors(&["sk-"]),
+        r"\bsk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{40,}|\bsk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}\b|\bsk-[A-Za-z0-9]{48}\b",
+        Check::Token,
+    ),
+    rule(
+        "huggingface_token",
+        C,
+        Gate::Anchors(&["hf_", "api_org_"]),
+        r"\b(?:hf|api_org)_[A-Za-z0-9]{30,40}\b",
+        Check::Token,
+    ),
+    rule(
+        "groq_key",
+        C,
+        Gate::Anchors(&["gsk_"]),
+        r"\bgsk_[A-Za-z0-9]{48,56}\b",
+        Check::Token,
+    ),
+    rule(
+        "replicate_token",
+        C,
+        Gate::Anchors(&["r8_"]),
+        r"\br8_[A-Za-z0-9]{37}\b",
+        Check::Token,
+    ),
+    rule(
+        "perplexity_key",
+        C,
+        Gate::Anchors(&["pplx-"]),
+        r"\bpplx-[A-Za-z0-9]{48}\b",
+        Check::Token,
+    ),
+    rule(
+        "xai_key",
+        C,
+        Gate::Anchors(&["xai-"]),
+        r"\bxai-[A-Za-z0-9]{70,90}\b",
+        Check::Token,
+    ),
+    rule(
+        "npm_token",
+        C,
+        Gate::Anchors(&["npm_"]),
+        r"\bnpm_[A-Za-z0-9]{36}\b",
+        Check::Token,
+    ),
+    // PyPI tokens are macaroons: base64 that always starts with the same header bytes.
+    rule(
+        "pypi_token",
+        C,
+        Gate::Anchors(&["pypi-"]),
+        r"\bpypi-Ag[A-Za-z0-9_-]{50,}",
+        Check::Token,
+    ),
+    rule(
+        "sendgrid_key",
+        C,
+        Gate::Anchors(&["sg."]),
+        r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
+        Check::Token,
+    ),
+    // API key SIDs and account SIDs: an upper-case prefix and 32 lower-case hex digits, so
+    // upper-case hex digests do not match.
+    rule(
+        "twilio_key",
+        C,
+        Gate::Run(34),
+        r"\b(?:SK|AC)[0-9a-f]{32}\b",
+        Check::Token,
+    ),
+    rule(
+        "datadog_key",
+        C,
+        Gate::Anchors(&[
+            "datadog", "dd_api", "dd-api", "dd_app", "dd-app", "ddapi", "ddapp",
+        ]),
+        r#"(?i)(?:datadog|dd)[_-]?(?:api|app|application)[_-]?key\\?["']?[ \t]*[:=][ \t]*\\?["']?([a-f0-9]{40}|[a-f0-9]{32})\b"#,
+        Check::Token,
+    ),
+    rule(
+        "newrelic_key",
+        C,
+        Gate::Anchors(&["nrak-", "nrii-", "nrjs-", "nraa-", "nral"]),
+        r"\bNR(?:AK|II|JS|AA)-[A-Z0-9]{27}\b|\b[a-f0-9]{36}NRAL\b",
+        Check::Token,
+    ),
+    rule(
+        "shopify_token",
+        C,
+        Gate::Anchors(&["shpat_", "shpca_", "shppa_", "shpss_"]),
+        r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
+        Check::Token,
+    ),
+    rule(
+        "postman_key",
+        C,
+        Gate::Anchors(&["pmak-"]),
+        r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b",
+        Check::Token,
+    ),
+    rule(
+        "linear_key",
+        C,
+        Gate::Anchors(&["lin_api_"]),
+        r"\blin_api_[A-Za-z0-9]{40}\b",
+        Check::Token,
+    ),
+    rule(
+        "atlassian_token",
+        C,
+        Gate::Anchors(&["atatt3"]),
+        r"\bATATT3[A-Za-z0-9_=-]{100,}",
+        Check::Token,
+    ),
+    // Header, payload and signature; the payload is a JSON object so starts `eyJ` too most
+    // of the time, but not always (whitespace), and the signature is empty for `alg: none`.
+    rule(
+        "jwt",
+        C,
+        Gate::Anchors(&["eyj"]),
+        r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*",
+        Check::Token,
+    ),
+];
