@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Markdown tables from the raw results of scripts/loopback-bench.sh.
+
+    python3 loadgen/loopback_summary.py target/loopback-bench
+
+Every figure is the median over runs with the range (min-max) after it; ratios and added
+latencies are taken within each run (same-run baseline), then the median over runs is shown.
+"""
+
+import glob
+import json
+import os
+import statistics
+import sys
+
+out = sys.argv[1]
+nproc = os.cpu_count() or 1
+
+
+def load(d, name):
+    p = os.path.join(d, name)
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        return json.load(f)
+
+
+def runs(phase, name):
+    """{run: {"send": ..., "capture": ..., "sluice": ...}} of one case."""
+    res = {}
+    for d in glob.glob(f"{out}/{phase}/{name}-*"):
+        run = int(d.rsplit("-", 1)[1])
+        res[run] = {k: load(d, f"{k}.json") for k in ("send", "capture", "sluice")}
+    return res
+
+
+def med(xs, fmt="{:,.0f}"):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "–"
+    m = fmt.format(statistics.median(xs))
+    return m if len(xs) == 1 else f"{m} ({fmt.format(min(xs))}–{fmt.format(max(xs))})"
+
+
+def peak_row(r):
+    s, c, p = r["send"], r["capture"], r["sluice"]
+    if not s or not c:
+        return None
+    sent = sum(s["sent"].values())
+    acked = sum(s["acked"].values())
+    row = {
+        "spans_s": s["spans_per_s"],
+        "delivered_s": c["spans_per_s"],
+        "mb_s": s["mb_per_s"],
+        "sent": sent,
+        "unacked": sent - acked,
+        "lost": acked - c["records"],
+        "errors": s["errors"],
+        "p50": s["latency_ms"]["p50"],
+        "p99": s["latency_ms"]["p99"],
+        "cpu": None,
+        "spans_cpu": None,
+        "records_cpu": None,
+        "rss": None,
+    }
+    if p:
+        row["cpu"] = p["cpu_s"]
+        row["spans_cpu"] = c["total"]["spans"] / p["cpu_s"] if p["cpu_s"] else None
+        row["records_cpu"] = c["records"] / p["cpu_s"] if p["cpu_s"] else None
+        row["rss"] = p["vmhwm_kb"] / 1024
+    return row
+
+
+def errors(rows):
+    total = {}
+    for r in rows:
+        for k, v in r["errors"].items():
+            total[k] = total.get(k, 0) + v
+    return ", ".join(f"{k} {v}" for k, v in sorted(total.items())) or "none"
+
+
+print("## Peak: as fast as the generator sends\n")
+pool = load(out, "pool.json")
+if pool:
+    print(f"Pool: {pool['requests']} requests, {pool['bytes_per_span']:,.0f} bytes of protobuf per span; "
+          f"records per signal (spans, logs, points) {pool['records']}.\n")
+print("| case | acked spans/s (wall) | delivered spans/s | spans/s per core (wall / nproc) | sluice CPU s | spans per sluice CPU-s "
+      "| records per sluice CPU-s | MB/s in | ack p50 / p99 ms | sent − acked | acked − captured | errors | sluice VmHWM MB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+peak = {}
+for case in ("direct", "passthrough", "chain"):
+    rows = {k: peak_row(v) for k, v in runs("peak", case).items()}
+    rows = {k: v for k, v in rows.items() if v}
+    peak[case] = rows
+    if not rows:
+        continue
+    rs = list(rows.values())
+    col = lambda k: [r[k] for r in rs]
+    print(f"| {case} | {med(col('spans_s'))} | {med(col('delivered_s'))} | {med([x / nproc for x in col('spans_s')])} | "
+          f"{med(col('cpu'), '{:.1f}')} | {med(col('spans_cpu'))} | {med(col('records_cpu'))} | "
+          f"{med(col('mb_s'))} | {med(col('p50'), '{:.1f}')} / {med(col('p99'), '{:.1f}')} | "
+          f"{med(col('unacked'))} | {med(col('lost'))} | {errors(rs)} | {med(col('rss'))} |")
+
+p, c = peak.get("passthrough", {}), peak.get("chain", {})
+both = sorted(set(p) & set(c))
+if both:
+    ratio = lambda k: [c[r][k] / p[r][k] for r in both if c[r][k] and p[r][k]]
+    print(f"\nChain / passthrough, same run: spans per sluice CPU-s {med(ratio('spans_cpu'), '{:.2f}')}, "
+          f"wall spans/s {med(ratio('spans_s'), '{:.2f}')}, CPU s {med(ratio('cpu'), '{:.2f}')}.")
+
+print("\n## Half of peak: added latency\n")
+print("Added = the case minus a direct loadgen → capture run at the same rate, in the same run. "
+      "Ack = request sent → OTLP response (sluice answers once the records sit in every "
+      "destination queue); delivery = stamped send time → arrival at the capture receiver "
+      "(includes the exporters' batching).\n")
+print("| case | rate (records/s) | ack p50 / p99 ms | direct ack p50 / p99 ms | added ack p50 / p99 ms "
+      "| delivery p50 / p99 ms | added delivery p50 / p99 ms | acked − captured | sluice VmHWM MB |")
+print("|---|---|---|---|---|---|---|---|---|")
+for case in ("passthrough", "chain"):
+    mine, base = runs("half", case), runs("half", f"direct@{case}")
+    rate_file = os.path.join(out, f"half-rate-{case}")
+    rate = open(rate_file).read().strip() if os.path.exists(rate_file) else "?"
+    a50, a99, d50, d99, b50, b99, l50, l99, ad50, ad99, lost, rss = ([] for _ in range(12))
+    for run, r in mine.items():
+        s, cap, sl = r["send"], r["capture"], r["sluice"]
+        if not s or not cap:
+            continue
+        a50.append(s["latency_ms"]["p50"])
+        a99.append(s["latency_ms"]["p99"])
+        d50.append(cap["delivery_latency_ms"]["p50"])
+        d99.append(cap["delivery_latency_ms"]["p99"])
+        lost.append(sum(s["acked"].values()) - cap["records"])
+        rss.append(sl["vmhwm_kb"] / 1024 if sl else None)
+        b = base.get(run)
+        if b and b["send"] and b["capture"]:
+            bs, bc = b["send"]["latency_ms"], b["capture"]["delivery_latency_ms"]
+            b50.append(bs["p50"])
+            b99.append(bs["p99"])
+            l50.append(s["latency_ms"]["p50"] - bs["p50"])
+            l99.append(s["latency_ms"]["p99"] - bs["p99"])
+            ad50.append(cap["delivery_latency_ms"]["p50"] - bc["p50"])
+            ad99.append(cap["delivery_latency_ms"]["p99"] - bc["p99"])
+    f = "{:.2f}"
+    print(f"| {case} | {rate} | {med(a50, f)} / {med(a99, f)} | {med(b50, f)} / {med(b99, f)} | "
+          f"{med(l50, f)} / {med(l99, f)} | {med(d50, f)} / {med(d99, f)} | {med(ad50, f)} / {med(ad99, f)} | "
+          f"{med(lost)} | {med(rss)} |")
+
+machine = os.path.join(out, "machine.txt")
+if os.path.exists(machine):
+    print("\n```\n" + open(machine).read().strip() + "\n```")
