@@ -117,7 +117,10 @@ impl Plugin for Edit {
                         toml::Value::Float(f) => out.set_double(r, *f),
                         toml::Value::Boolean(b) => out.set_bool(r, *b),
                         other => {
-                            return Err(format!("set.value: unsupported type {}", other.type_str()));
+                            return Err(format!(
+                                "set.value: unsupported type {}",
+                                other.type_str()
+                            ));
                         }
                     }
                 }
