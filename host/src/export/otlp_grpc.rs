@@ -197,52 +197,28 @@ impl OtlpGrpcExporter {
         metadata: MetadataMap,
         payload: Payload,
     ) -> Result<(), ExportError> {
+        // The three generated clients share no trait; one macro keeps their calls identical.
+        macro_rules! export {
+            ($client:ident, $request:expr, $signal:literal, $rejected:ident) => {{
+                let mut client = $client::new(channel)
+                    .accept_compressed(CompressionEncoding::Gzip)
+                    .accept_compressed(CompressionEncoding::Zstd);
+                if let Some(encoding) = self.compression {
+                    client = client.send_compressed(encoding);
+                }
+                let response = client
+                    .export(self.request($request, metadata))
+                    .await
+                    .map_err(classify)?;
+                let partial = response.into_inner().partial_success.unwrap_or_default();
+                ($signal, partial.$rejected, partial.error_message)
+            }};
+        }
         let (signal, rejected, message) = match payload {
-            Payload::Traces(request) => {
-                let mut client = TraceServiceClient::new(channel)
-                    .accept_compressed(CompressionEncoding::Gzip)
-                    .accept_compressed(CompressionEncoding::Zstd);
-                if let Some(encoding) = self.compression {
-                    client = client.send_compressed(encoding);
-                }
-                let response = client
-                    .export(self.request(request, metadata))
-                    .await
-                    .map_err(classify)?;
-                let partial = response.into_inner().partial_success.unwrap_or_default();
-                ("traces", partial.rejected_spans, partial.error_message)
-            }
-            Payload::Logs(request) => {
-                let mut client = LogsServiceClient::new(channel)
-                    .accept_compressed(CompressionEncoding::Gzip)
-                    .accept_compressed(CompressionEncoding::Zstd);
-                if let Some(encoding) = self.compression {
-                    client = client.send_compressed(encoding);
-                }
-                let response = client
-                    .export(self.request(request, metadata))
-                    .await
-                    .map_err(classify)?;
-                let partial = response.into_inner().partial_success.unwrap_or_default();
-                ("logs", partial.rejected_log_records, partial.error_message)
-            }
-            Payload::Metrics(request) => {
-                let mut client = MetricsServiceClient::new(channel)
-                    .accept_compressed(CompressionEncoding::Gzip)
-                    .accept_compressed(CompressionEncoding::Zstd);
-                if let Some(encoding) = self.compression {
-                    client = client.send_compressed(encoding);
-                }
-                let response = client
-                    .export(self.request(request, metadata))
-                    .await
-                    .map_err(classify)?;
-                let partial = response.into_inner().partial_success.unwrap_or_default();
-                (
-                    "metrics",
-                    partial.rejected_data_points,
-                    partial.error_message,
-                )
+            Payload::Traces(r) => export!(TraceServiceClient, r, "traces", rejected_spans),
+            Payload::Logs(r) => export!(LogsServiceClient, r, "logs", rejected_log_records),
+            Payload::Metrics(r) => {
+                export!(MetricsServiceClient, r, "metrics", rejected_data_points)
             }
         };
         report_partial_success(&self.name, signal, rejected, &message);
