@@ -42,19 +42,21 @@ def med(xs, fmt="{:,.0f}"):
     return m if len(xs) == 1 else f"{m} ({fmt.format(min(xs))}–{fmt.format(max(xs))})"
 
 
-def peak_row(r):
+def peak_row(r, case):
     s, c, p = r["send"], r["capture"], r["sluice"]
     if not s or not c:
         return None
     sent = sum(s["sent"].values())
     acked = sum(s["acked"].values())
+    if case == "receive":  # a discard destination: count what sluice acknowledged
+        c = {"spans_per_s": s["spans_per_s"], "records": acked, "total": {"spans": s["acked"]["spans"]}}
     row = {
         "spans_s": s["spans_per_s"],
         "delivered_s": c["spans_per_s"],
         "mb_s": s["mb_per_s"],
         "sent": sent,
         "unacked": sent - acked,
-        "lost": acked - c["records"],
+        "lost": acked - c["records"] if case != "receive" else None,
         "errors": s["errors"],
         "p50": s["latency_ms"]["p50"],
         "p99": s["latency_ms"]["p99"],
@@ -88,8 +90,8 @@ print("| case | acked spans/s (wall) | delivered spans/s | spans/s per core (wal
       "| records per sluice CPU-s | MB/s in | ack p50 / p99 ms | sent − acked | acked − captured | errors | sluice VmHWM MB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 peak = {}
-for case in ("direct", "passthrough", "chain"):
-    rows = {k: peak_row(v) for k, v in runs("peak", case).items()}
+for case in ("direct", "receive", "passthrough", "chain"):
+    rows = {k: peak_row(v, case) for k, v in runs("peak", case).items()}
     rows = {k: v for k, v in rows.items() if v}
     peak[case] = rows
     if not rows:
@@ -114,13 +116,14 @@ print("Added = the case minus a direct loadgen → capture run at the same rate,
       "destination queue); delivery = stamped send time → arrival at the capture receiver "
       "(includes the exporters' batching).\n")
 print("| case | rate (records/s) | ack p50 / p99 ms | direct ack p50 / p99 ms | added ack p50 / p99 ms "
-      "| delivery p50 / p99 ms | added delivery p50 / p99 ms | acked − captured | sluice VmHWM MB |")
-print("|---|---|---|---|---|---|---|---|---|")
+      "| delivery p50 / p99 ms | added delivery p50 / p99 ms | acked − captured | sluice cores busy "
+      "| spans per sluice CPU-s | sluice VmHWM MB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for case in ("passthrough", "chain"):
     mine, base = runs("half", case), runs("half", f"direct@{case}")
     rate_file = os.path.join(out, f"half-rate-{case}")
     rate = open(rate_file).read().strip() if os.path.exists(rate_file) else "?"
-    a50, a99, d50, d99, b50, b99, l50, l99, ad50, ad99, lost, rss = ([] for _ in range(12))
+    a50, a99, d50, d99, b50, b99, l50, l99, ad50, ad99, lost, rss, cores, per_cpu = ([] for _ in range(14))
     for run, r in mine.items():
         s, cap, sl = r["send"], r["capture"], r["sluice"]
         if not s or not cap:
@@ -131,6 +134,9 @@ for case in ("passthrough", "chain"):
         d99.append(cap["delivery_latency_ms"]["p99"])
         lost.append(sum(s["acked"].values()) - cap["records"])
         rss.append(sl["vmhwm_kb"] / 1024 if sl else None)
+        if sl and sl["cpu_s"]:
+            cores.append(sl["cpu_s"] / s["elapsed_s"])
+            per_cpu.append(cap["total"]["spans"] / sl["cpu_s"])
         b = base.get(run)
         if b and b["send"] and b["capture"]:
             bs, bc = b["send"]["latency_ms"], b["capture"]["delivery_latency_ms"]
@@ -143,7 +149,7 @@ for case in ("passthrough", "chain"):
     f = "{:.2f}"
     print(f"| {case} | {rate} | {med(a50, f)} / {med(a99, f)} | {med(b50, f)} / {med(b99, f)} | "
           f"{med(l50, f)} / {med(l99, f)} | {med(d50, f)} / {med(d99, f)} | {med(ad50, f)} / {med(ad99, f)} | "
-          f"{med(lost)} | {med(rss)} |")
+          f"{med(lost)} | {med(cores, f)} | {med(per_cpu)} | {med(rss)} |")
 
 machine = os.path.join(out, "machine.txt")
 if os.path.exists(machine):
