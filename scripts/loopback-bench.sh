@@ -4,11 +4,13 @@
 # routing -> OTLP/gRPC exporters) -> sluice-loadgen capture, against a direct
 # loadgen -> capture baseline in the same run.
 #
-#   scripts/loopback-bench.sh                   # build, then RUNS x {direct, passthrough, chain}
+#   scripts/loopback-bench.sh               # build, then RUNS x {direct, receive, passthrough, chain}
 #   RUNS=5 DURATION=30 scripts/loopback-bench.sh
-#   SKIP_BUILD=1 scripts/loopback-bench.sh      # reuse target/release/{sluice,sluice-loadgen}
-#   PROFILE=1 scripts/loopback-bench.sh         # also a perf profile of sluice running the chain
+#   SKIP_BUILD=1 scripts/loopback-bench.sh  # reuse target/release/{sluice,sluice-loadgen}
+#   PROFILE=1 scripts/loopback-bench.sh     # also perf profiles of sluice (passthrough, chain)
 #
+# Cases: direct (loadgen -> capture), receive (sluice with a discard destination),
+# passthrough (no plugins), chain (the built-in plugins, see below).
 # Phase 1 (peak): each case as fast as the generator can send for DURATION seconds
 # (CONNECTIONS connections, BATCH spans per request). Phase 2 (half): each sluice case at half
 # of its median peak rate, with a direct run at the same rate for the added latency.
@@ -39,9 +41,10 @@ hz=$(getconf CLK_TCK)
 rm -rf "$out"
 mkdir -p "$out/configs"
 
-pids=()
+# On exit, stop this script's own background jobs that are still running (never by name).
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    local p
+    for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 
@@ -83,6 +86,7 @@ headers = { \"x-tenant\" = \"{tenant}\" }
 third_party = false
 "
         done
+        dests+=$'\n# Only eval-sample sends here (1 % of traces); discarded so the capture counts\n# exactly what was acknowledged.\n[[destinations]]\nname = "eval"\ntype = "discard"\n'
         routing='
 # The four most popular tenants go to their own destination, every other to the default.
 [routing]
@@ -117,14 +121,19 @@ address = "$ADMIN"
 EOF
 }
 
+# The built-in chain in issue 9's order, with whichever of its plugins this tree has:
+# redact -> residency (default policy) -> cost -> eval-sample (1 % of traces to `eval`).
+has_builtin() { grep -q "\"$1\"" host/src/plugin/builtin.rs; }
 chain_plugins=""
 chain_names=""
-if grep -q '"redact"' host/src/plugin/builtin.rs; then
-    chain_plugins+=$'\n[[plugins]]\nname = "redact"\nbuiltin = "redact"\n'
-    chain_names+="redact "
-fi
-chain_plugins+=$'\n[[plugins]]\nname = "cost"\nbuiltin = "cost"\non_error = "fail_open"\n'
-chain_names+="cost"
+plugin() { # NAME [EXTRA TOML LINES]
+    chain_plugins+=$'\n[[plugins]]\n'"name = \"$1\""$'\n'"builtin = \"$1\""$'\n'"${2:-}"
+    chain_names+="$1 "
+}
+has_builtin redact && plugin redact
+has_builtin residency && plugin residency
+plugin cost $'on_error = "fail_open"\n'
+has_builtin eval-sample && plugin eval-sample $'config = { destination = "eval", rate = 0.01 }\n'
 config passthrough ""
 config receive "" discard
 config chain "$chain_plugins"
@@ -133,7 +142,6 @@ config chain "$chain_plugins"
 start_sluice() {
     SLUICE_LOG=warn "$SLUICE" run --config "$out/configs/$1.toml" 2>"$2/sluice.log" &
     spid=$!
-    pids+=("$spid")
     if ! wait_for 600 curl -sf "http://$ADMIN/readyz" -o /dev/null; then
         echo "sluice ($1) did not become ready:" >&2
         tail -20 "$2/sluice.log" >&2
@@ -147,7 +155,7 @@ stop_sluice() {
     wait "$spid" 2>/dev/null || true
 }
 
-# measure PHASE CASE RUN RATE [NAME]: one run of CASE (direct, passthrough, chain) at RATE
+# measure PHASE CASE RUN RATE [NAME]: one run of CASE (direct, receive, passthrough, chain) at RATE
 # records/s (0: as fast as possible); results in $out/PHASE/NAME-RUN/.
 measure() {
     local phase=$1 case=$2 run=$3 rate=$4 name=${5:-$2}
@@ -157,7 +165,6 @@ measure() {
     "$LOADGEN" capture --grpc "$CAPTURE" --idle-exit 3 --max-secs $((dur + 180)) \
         --json "$dir/capture.json" >/dev/null 2>"$dir/capture.log" &
     cap=$!
-    pids+=("$cap")
     wait_for 100 grep -q listening "$dir/capture.log" || { echo "capture did not start" >&2; exit 1; }
     if [[ $case != direct ]]; then
         start_sluice "$case" "$dir"
@@ -229,7 +236,6 @@ profile() {
     mkdir -p "$dir"
     "$LOADGEN" capture --grpc "$CAPTURE" --idle-exit 3 --max-secs 120 --json "$dir/capture.json" \
         >/dev/null 2>"$dir/capture.log" &
-    pids+=($!)
     wait_for 100 grep -q listening "$dir/capture.log"
     start_sluice "$1" "$dir"
     timeout 60 "$LOADGEN" send --target "$GRPC" --duration 18 --connections "$conns" --batch "$batch" \
