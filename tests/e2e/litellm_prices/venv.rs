@@ -1,57 +1,14 @@
-//! A throwaway venv with LiteLLM, built once under the cargo target dir and reused while the
-//! pin is unchanged.
+//! LiteLLM's cost calculator, from a throwaway venv (see `support::venv`).
 
-use crate::support::target_tmp;
 use std::path::PathBuf;
 use std::process::Command;
 
 /// The LiteLLM release whose table and cost calculator sluice is compared with.
 pub const LITELLM: &str = "litellm==1.110.2";
 
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (is python3 installed?)"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The venv's python, creating the venv first if needed. Creation happens under a file lock
-/// (test processes run in parallel), and a venv counts only once marked complete.
+/// The venv's python (created on first use).
 pub fn python() -> PathBuf {
-    let tmp = target_tmp();
-    std::fs::create_dir_all(&tmp).expect("create the target tmp dir");
-    let version = LITELLM.rsplit('=').next().unwrap_or("x");
-    let venv = tmp.join(format!("litellm-venv-{version}"));
-    let python = venv.join("bin/python");
-    let complete = venv.join(".sluice-complete");
-    let done = || std::fs::read_to_string(&complete).is_ok_and(|m| m == LITELLM);
-    if done() {
-        return python;
-    }
-    let lock = std::fs::File::create(tmp.join("litellm-venv.lock")).expect("create the venv lock");
-    lock.lock().expect("lock the venv");
-    if done() {
-        return python;
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    run_ok(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-    run_ok(Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        LITELLM,
-    ]));
-    std::fs::write(&complete, LITELLM).expect("mark the venv complete");
-    python
+    crate::support::venv::python("litellm", &[LITELLM])
 }
 
 /// Runs `cost.py` with `args`, `stdin` as its input; its stdout.

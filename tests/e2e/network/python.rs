@@ -2,7 +2,7 @@
 //! exporters, built once under the cargo target dir (reused while the pins are unchanged),
 //! and `send.py`, which sends spans, logs and metric points through them.
 
-use crate::support::{repo_root, target_tmp};
+use crate::support::repo_root;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -13,55 +13,9 @@ const PACKAGES: &[&str] = &[
     "opentelemetry-exporter-otlp-proto-http==1.45.2",
 ];
 
-fn run_ok(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (is python3 installed?)"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The venv's python, creating the venv first if needed. Test processes run in parallel,
-/// so creation happens under a file lock, and a venv counts only once marked complete.
+/// The venv's python (created on first use).
 pub fn python() -> PathBuf {
-    let tmp = target_tmp();
-    std::fs::create_dir_all(&tmp).expect("create the target tmp dir");
-    let venv = tmp.join(format!(
-        "py-otel-venv-{}",
-        PACKAGES[0].rsplit('=').next().unwrap_or("x")
-    ));
-    let python = venv.join("bin/python");
-    let complete = venv.join(".sluice-complete");
-    let marker = PACKAGES.join(" ");
-    if std::fs::read_to_string(&complete).is_ok_and(|m| m == marker) {
-        return python;
-    }
-    let lock =
-        std::fs::File::create(tmp.join("py-otel-venv.lock")).expect("create the venv lock file");
-    lock.lock().expect("lock the venv");
-    if std::fs::read_to_string(&complete).is_ok_and(|m| m == marker) {
-        return python;
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    run_ok(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-    run_ok(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .args(PACKAGES),
-    );
-    std::fs::write(&complete, marker).expect("mark the venv complete");
-    python
+    crate::support::venv::python("py-otel", PACKAGES)
 }
 
 /// One run of `send.py`.

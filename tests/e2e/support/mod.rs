@@ -15,6 +15,7 @@ pub mod capture;
 pub mod daemon;
 pub mod golden;
 pub mod jsonl;
+pub mod venv;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
