@@ -5,6 +5,8 @@
 use crate::config::Config;
 use crate::otlp::Payload;
 use crate::pipeline::retain::retain_rows;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use sluice_plugin_sdk::Destination;
 use std::collections::HashMap;
 
@@ -148,18 +150,53 @@ pub fn split(payload: Payload, masks: &[u64], destinations: usize) -> Vec<(usize
     out
 }
 
-/// How many rows each tenant has in a payload (first-seen order).
+/// The tenant a resource names in string attribute `attribute`, if any.
+fn tenant_of<'r>(resource: &'r Option<Resource>, attribute: &str) -> Option<&'r str> {
+    let kv = resource
+        .as_ref()?
+        .attributes
+        .iter()
+        .find(|kv| kv.key == attribute)?;
+    match kv.value.as_ref()?.value.as_ref()? {
+        Value::StringValue(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// How many rows each tenant has in a payload (first-seen order). The tenant is a resource
+/// attribute, so this looks once per resource and counts its records, per request and per
+/// destination batch, without indexing rows.
 pub fn count_by_tenant(payload: &Payload, attribute: &str, unknown: &str) -> Vec<(String, u64)> {
-    let rows = crate::pipeline::rows::index(payload);
-    let key = sluice_plugin_sdk::Key::resource(attribute);
-    let tenants = crate::pipeline::read_column(payload, &rows, &key);
     let mut counts: Vec<(String, u64)> = Vec::new();
-    for r in 0..rows.len() as u32 {
-        let t = tenants.str(r).unwrap_or(unknown);
+    let mut add = |resource: &Option<Resource>, n: usize| {
+        let t = tenant_of(resource, attribute).unwrap_or(unknown);
         match counts.iter_mut().find(|(name, _)| name == t) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((t.to_string(), 1)),
+            Some((_, c)) => *c += n as u64,
+            None if n > 0 => counts.push((t.to_string(), n as u64)),
+            None => {}
         }
+    };
+    match payload {
+        Payload::Traces(r) => r.resource_spans.iter().for_each(|x| {
+            add(
+                &x.resource,
+                x.scope_spans.iter().map(|s| s.spans.len()).sum(),
+            )
+        }),
+        Payload::Logs(r) => r.resource_logs.iter().for_each(|x| {
+            add(
+                &x.resource,
+                x.scope_logs.iter().map(|s| s.log_records.len()).sum(),
+            )
+        }),
+        Payload::Metrics(r) => r.resource_metrics.iter().for_each(|x| {
+            let points = x
+                .scope_metrics
+                .iter()
+                .flat_map(|s| &s.metrics)
+                .map(crate::pipeline::rows::point_count);
+            add(&x.resource, points.sum())
+        }),
     }
     counts
 }
@@ -171,19 +208,11 @@ pub fn split_by_tenant(payload: Payload, attribute: &str, unknown: &str) -> Vec<
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest as Logs;
     use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest as Metrics;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest as Traces;
-    use opentelemetry_proto::tonic::common::v1::any_value::Value;
-    use opentelemetry_proto::tonic::resource::v1::Resource;
 
     let tenant = |resource: &Option<Resource>| {
-        let value = resource
-            .as_ref()
-            .and_then(|r| r.attributes.iter().find(|kv| kv.key == attribute))
-            .and_then(|kv| kv.value.as_ref())
-            .and_then(|v| v.value.as_ref());
-        match value {
-            Some(Value::StringValue(s)) => s.clone(),
-            _ => unknown.to_string(),
-        }
+        tenant_of(resource, attribute)
+            .unwrap_or(unknown)
+            .to_string()
     };
     fn group<R>(items: Vec<R>, tenant: impl Fn(&R) -> String) -> Vec<(String, Vec<R>)> {
         let mut groups: Vec<(String, Vec<R>)> = Vec::new();
