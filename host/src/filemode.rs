@@ -179,12 +179,8 @@ pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<
             }
             Ok(ChainOutcome::Quarantined { plugin, failure, payload, rows }) => {
                 summary.quarantined += rows;
-                match app.quarantine.put(&plugin, &failure, &payload, rows) {
-                    Ok(path) => tracing::warn!(plugin = %plugin, records = rows, file = %path.display(), "batch quarantined"),
-                    Err(e) => {
-                        summary.write_errors += 1;
-                        tracing::error!(plugin = %plugin, records = rows, dir = %app.quarantine.dir().display(), "cannot write quarantine: {e}");
-                    }
+                if app.quarantine.put(&plugin, &failure, &payload, rows).is_err() {
+                    summary.write_errors += 1;
                 }
             }
             Ok(ChainOutcome::Dropped { rows, .. }) => summary.dropped_on_failure += rows,

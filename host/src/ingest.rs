@@ -154,21 +154,16 @@ impl Ingest {
                 let (p, f) = (plugin.clone(), failure.clone());
                 let written =
                     tokio::task::spawn_blocking(move || q.put(&p, &f, &payload, rows)).await;
-                match written {
-                    Ok(Ok(path)) => {
-                        tracing::warn!(plugin = %plugin, records = rows, file = %path.display(), "batch quarantined")
-                    }
-                    _ => {
-                        tracing::error!(plugin = %plugin, records = rows, "cannot write the quarantine; batch lost");
-                        i.metrics
-                            .dropped(signal, DropReason::PluginFailure, rows as u64);
-                        return Ok(Accepted {
-                            rejected: rows as i64,
-                            message: format!(
-                                "plugin `{plugin}` failed and the batch could not be quarantined"
-                            ),
-                        });
-                    }
+                if !matches!(written, Ok(Ok(_))) {
+                    // `put` logged why; the batch is lost, so the client is told it was rejected.
+                    i.metrics
+                        .dropped(signal, DropReason::PluginFailure, rows as u64);
+                    return Ok(Accepted {
+                        rejected: rows as i64,
+                        message: format!(
+                            "plugin `{plugin}` failed and the batch could not be quarantined"
+                        ),
+                    });
                 }
                 // Kept for replay, so not rejected; the message says why it was not delivered.
                 Ok(Accepted {

@@ -28,8 +28,28 @@ impl Quarantine {
         &self.dir
     }
 
-    /// Writes one failed batch; returns the file.
+    /// Writes one failed batch and logs where (or why not; never the records); returns the
+    /// file.
     pub fn put(
+        &self,
+        plugin: &str,
+        failure: &CallFailure,
+        payload: &Payload,
+        rows: usize,
+    ) -> std::io::Result<PathBuf> {
+        let written = self.write(plugin, failure, payload, rows);
+        match &written {
+            Ok(path) => {
+                tracing::warn!(plugin, records = rows, file = %path.display(), "batch quarantined")
+            }
+            Err(e) => {
+                tracing::error!(plugin, records = rows, dir = %self.dir.display(), "cannot write the quarantine: {e}")
+            }
+        }
+        written
+    }
+
+    fn write(
         &self,
         plugin: &str,
         failure: &CallFailure,
