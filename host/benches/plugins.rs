@@ -313,6 +313,7 @@ fn benches(c: &mut Criterion<Clock>) {
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: Some(cache.path().to_path_buf()),
         max_instances: 8,
+        ..Default::default()
     })
     .expect("the plugin runtime");
     let mut passthrough_wasm = instantiate(&load(

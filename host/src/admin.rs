@@ -1,8 +1,10 @@
 //! The admin endpoint: `/metrics` (Prometheus text), `/healthz` (the process is up) and
 //! `/readyz` (receivers are listening and the pipeline takes work; 503 while shutting down)
-//! and `/cost/top` (the most expensive LLM requests of the rolling window, JSON).
+//! and `/cost/top` (the most expensive LLM requests of the rolling window, JSON) and
+//! `/plugins` (the running chain and the last reload, JSON; what `sluice plugins` prints).
 
 use crate::metrics::Metrics;
+use crate::reload::PluginStatus;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -33,6 +35,7 @@ impl Readiness {
 struct AdminState {
     metrics: Arc<Metrics>,
     ready: Arc<Readiness>,
+    plugins: Arc<PluginStatus>,
 }
 
 async fn metrics_text(State(s): State<AdminState>) -> impl IntoResponse {
@@ -56,12 +59,35 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-async fn readyz(State(s): State<AdminState>) -> (StatusCode, &'static str) {
-    if s.ready.get() {
-        (StatusCode::OK, "ready\n")
+/// 200 while taking work, 503 otherwise; the body says why and carries the plugin chain's
+/// generation and last reload (a refused reload leaves the running chain serving, so it does
+/// not make sluice unready).
+async fn readyz(State(s): State<AdminState>) -> impl IntoResponse {
+    let ready = s.ready.get();
+    let view = s.plugins.view();
+    let body = serde_json::json!({
+        "ready": ready,
+        "plugin_chain": {
+            "generation": view.generation,
+            "stages": view.stages.iter().map(|st| st.stage.as_str()).collect::<Vec<_>>(),
+            "last_reload": view.last_reload,
+        },
+    });
+    let code = if ready {
+        StatusCode::OK
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
-    }
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("{body}\n"),
+    )
+}
+
+/// The running chain: order, name, version, file, sha256, loaded-at, calls, failures, p99.
+async fn plugin_chain(State(s): State<AdminState>) -> impl IntoResponse {
+    axum::Json(s.plugins.view())
 }
 
 /// Binds the admin address and serves until `shutdown`; returns the bound address.
@@ -69,6 +95,7 @@ pub async fn serve(
     address: SocketAddr,
     metrics: Arc<Metrics>,
     ready: Arc<Readiness>,
+    plugins: Arc<PluginStatus>,
     shutdown: CancellationToken,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
@@ -80,7 +107,12 @@ pub async fn serve(
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/cost/top", get(cost_top))
-        .with_state(AdminState { metrics, ready });
+        .route("/plugins", get(plugin_chain))
+        .with_state(AdminState {
+            metrics,
+            ready,
+            plugins,
+        });
     let handle = tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })

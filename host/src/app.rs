@@ -2,6 +2,7 @@
 //! loaded and checked, the destinations and the quarantine.
 
 use crate::config::Config;
+use crate::config::plugin_dir::StageFileError;
 use crate::plugin::{LoadError, LoadedPlugin, Runtime, RuntimeOptions};
 use crate::quarantine::Quarantine;
 use crate::router::Destinations;
@@ -11,8 +12,10 @@ use std::sync::Arc;
 pub struct App {
     /// The config it was built from.
     pub config: Config,
-    /// The plugin engine (kept alive for the plugins' sake).
-    pub runtime: Runtime,
+    /// The config file it was read from, if any (watched by `sluice run`).
+    pub config_path: Option<std::path::PathBuf>,
+    /// The plugin engine, shared with the reloader.
+    pub runtime: Arc<Runtime>,
     /// The chain, in order.
     pub plugins: Vec<Arc<LoadedPlugin>>,
     /// The destinations and default route.
@@ -32,6 +35,9 @@ pub enum BuildError {
     /// A plugin could not be loaded.
     #[error(transparent)]
     Plugin(#[from] LoadError),
+    /// A file in the plugin folder cannot be a stage.
+    #[error("plugin folder:{}", .0.iter().map(|e| format!("\n  - {e}")).collect::<String>())]
+    PluginDir(Vec<StageFileError>),
 }
 
 impl App {
@@ -47,12 +53,25 @@ impl App {
         if let Some(dir) = &config.runtime.cache_dir {
             options.cache_dir = Some(dir.clone());
         }
-        // Room for every worker's instances, plus the validation instance of each plugin.
-        options.max_instances = ((workers + 1) * config.plugins.len().max(1) * 2) as u32 + 8;
+        // Room for every worker's instances and a validation instance per stage, twice over
+        // so a reload can start a whole new chain while the old one still runs.
+        let stages = config.plugins.len() + config.plugin_dir.as_ref().map_or(0, |d| d.max_stages);
+        options.max_instances = ((workers + 1) * stages.max(1) * 2) as u32 + 8;
+        options.trusted_sha256 = config.trust.plugin_sha256.clone();
+        if let Some(dir) = &config.plugin_dir
+            && !dir.path.exists()
+        {
+            std::fs::create_dir_all(&dir.path).map_err(|e| {
+                BuildError::Runtime(format!(
+                    "plugin_dir.path: cannot create {}: {e}",
+                    dir.path.display()
+                ))
+            })?;
+        }
+        let chain = crate::reload::declared_chain(&config).map_err(BuildError::PluginDir)?;
         let runtime = Runtime::new(options).map_err(|e| BuildError::Runtime(format!("{e:#}")))?;
         let destinations = Arc::new(Destinations::from_config(&config));
-        let plugins = config
-            .plugins
+        let plugins = chain
             .iter()
             .map(|p| LoadedPlugin::load(&runtime, p, destinations.clone()))
             .collect::<Result<Vec<_>, _>>()?;
@@ -62,7 +81,8 @@ impl App {
         let quarantine = Quarantine::new(config.runtime.quarantine_dir.clone());
         Ok(App {
             config,
-            runtime,
+            config_path: None,
+            runtime: Arc::new(runtime),
             plugins,
             destinations,
             quarantine,

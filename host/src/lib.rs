@@ -18,6 +18,7 @@
 //! - [`spend`]: LLM spend counters from the cost plugin's enrichment, and `/cost/top`.
 //! - [`pricing`]: `sluice pricing import`, LiteLLM's price table to the cost plugin's.
 //! - [`app`]: building the plugin chain and destinations from a config.
+//! - [`reload`]: watching the plugin folder and config, swapping the chain between batches.
 
 pub mod admin;
 pub mod app;
@@ -32,6 +33,7 @@ pub mod plugin;
 pub mod pricing;
 pub mod quarantine;
 pub mod receiver;
+pub mod reload;
 pub mod router;
 pub mod server;
 pub mod spend;

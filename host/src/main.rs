@@ -139,7 +139,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { config } => {
-            let app = App::build(load_config(config.as_deref())?)?;
+            let mut app = App::build(load_config(config.as_deref())?)?;
+            app.config_path = config;
             if app.config.receivers.is_empty() {
                 bail!("the config has no receivers: nothing to run");
             }

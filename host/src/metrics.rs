@@ -50,6 +50,11 @@ struct PluginLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PluginKind {
     plugin: String,
     kind: String,
@@ -74,6 +79,8 @@ pub struct Metrics {
     plugin_calls: Family<PluginLabel, Counter>,
     plugin_failures: Family<PluginKind, Counter>,
     plugin_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
+    plugin_reloads: Family<OutcomeLabel, Counter>,
+    chain_generation: Gauge,
     spend: Arc<Spend>,
 }
 
@@ -136,6 +143,8 @@ impl Metrics {
             plugin_calls: Family::default(),
             plugin_failures: Family::default(),
             plugin_seconds: Family::new_with_constructor(call_histogram),
+            plugin_reloads: Family::default(),
+            chain_generation: Gauge::default(),
             spend: Arc::new(spend),
             registry: Registry::default(),
         };
@@ -184,6 +193,17 @@ impl Metrics {
             "Duration of plugin process calls",
             m.plugin_seconds.clone(),
         );
+        registry.register(
+            "plugin_reloads",
+            "Plugin chain reloads, by outcome (applied, unchanged, refused)",
+            m.plugin_reloads.clone(),
+        );
+        registry.register(
+            "plugin_chain_generation",
+            "The live plugin chain's generation (1 at start, +1 per applied reload)",
+            m.chain_generation.clone(),
+        );
+        m.chain_generation.set(1);
         registry.register_collector(Box::new(m.spend.clone()));
         Metrics { registry, ..m }
     }
@@ -244,6 +264,15 @@ impl Metrics {
                 self.dropped.get_or_create(&labels).get()
             })
             .sum()
+    }
+
+    /// A reload of the plugin chain finished with `outcome`; `generation` is now live.
+    pub fn plugin_reload(&self, outcome: &str, generation: u64) {
+        let labels = OutcomeLabel {
+            outcome: outcome.into(),
+        };
+        self.plugin_reloads.get_or_create(&labels).inc();
+        self.chain_generation.set(generation as i64);
     }
 
     /// A failed export attempt (`retryable` or `permanent`).

@@ -8,7 +8,9 @@ use crate::export::exports::Exports;
 use crate::filemode::{InputFormat, read_input};
 use crate::ingest::{Ingest, RequestContext};
 use crate::metrics::Metrics;
+use crate::pipeline::live::LiveChain;
 use crate::pipeline::service::PipelineService;
+use crate::reload::{self, PluginStatus, Reloader};
 use crate::tenancy::Tenancy;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,12 +36,25 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
     let spend = crate::spend::Spend::from_config(config);
     let metrics = Arc::new(Metrics::with_spend(config.admin.tenant_label_cap, spend));
     let exports = Arc::new(Exports::start(config, &metrics).map_err(ServerError::Exporter)?);
-    let (pipeline, workers) = PipelineService::start(
-        app.workers,
-        &app.plugins,
-        &app.destinations,
+    let live = Arc::new(LiveChain::new(app.plugins.clone()));
+    let (pipeline, workers) =
+        PipelineService::start(app.workers, &live, &app.destinations, metrics.clone())?;
+    let plugin_status = Arc::new(PluginStatus::default());
+    let reloader = Reloader::new(
+        app.runtime.clone(),
+        app.destinations.clone(),
+        live.clone(),
+        plugin_status.clone(),
         metrics.clone(),
-    )?;
+        config.clone(),
+        app.config_path.clone(),
+    );
+    // The plugin folder and the config file are watched; with neither there is nothing to do.
+    let _watch = if config.plugin_dir.is_some() || app.config_path.is_some() {
+        Some(reload::watch(reloader).map_err(|e| ServerError::Listen(e.to_string()))?)
+    } else {
+        None
+    };
     let quarantine = Arc::new(crate::quarantine::Quarantine::new(
         config.runtime.quarantine_dir.clone(),
     ));
@@ -57,6 +72,7 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
         config.admin.address,
         metrics.clone(),
         ready.clone(),
+        plugin_status,
         shutdown.clone(),
     )
     .await

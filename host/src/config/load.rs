@@ -81,6 +81,11 @@ pub fn load_str(text: &str, origin: &str, base: &Path) -> Result<Config, ConfigE
 }
 
 fn parse(text: &str) -> Result<Config, Problem> {
+    parse_toml(text)
+}
+
+/// Parses TOML into `T`, locating the first error by line and field path.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> {
     let line_of = |span: Option<std::ops::Range<usize>>| {
         span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
     };
@@ -171,6 +176,9 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         if let Some(p) = &plugin.path {
             plugin.path = Some(join(p));
         }
+    }
+    if let Some(dir) = &mut config.plugin_dir {
+        dir.path = join(&dir.path);
     }
 }
 

@@ -4,11 +4,13 @@
 
 pub mod io;
 mod load;
+pub mod plugin_dir;
 mod plugins;
 mod validate;
 
 pub use io::*;
-pub use load::{ConfigError, load_file, load_str};
+pub use load::{ConfigError, Problem, load_file, load_str};
+pub use plugin_dir::{PluginDirConfig, TrustConfig};
 pub use plugins::*;
 
 use serde::Deserialize;
@@ -30,6 +32,11 @@ pub struct Config {
     /// The plugin chain, in order.
     #[serde(default)]
     pub plugins: Vec<PluginConfig>,
+    /// A watched folder of plugin files that extends (and may override) `plugins`.
+    pub plugin_dir: Option<PluginDirConfig>,
+    /// Which plugin binaries may load.
+    #[serde(default)]
+    pub trust: TrustConfig,
     /// Where records may go.
     #[serde(default)]
     pub destinations: Vec<DestinationConfig>,

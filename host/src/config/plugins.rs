@@ -28,7 +28,7 @@ impl FailurePolicy {
 }
 
 /// One stage of the plugin chain.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PluginConfig {
     /// The stage's name, unique in the chain; used in logs and metrics.
@@ -52,6 +52,22 @@ pub struct PluginConfig {
     /// Host capabilities granted to the plugin; none by default.
     #[serde(default)]
     pub grants: Grants,
+}
+
+impl PluginConfig {
+    /// A stage with every setting at its default and no component yet.
+    pub fn named(name: &str) -> Self {
+        PluginConfig {
+            name: name.to_string(),
+            builtin: None,
+            path: None,
+            on_error: FailurePolicy::default(),
+            memory_mib: default_memory_mib(),
+            timeout_ms: default_timeout_ms(),
+            config: None,
+            grants: Grants::default(),
+        }
+    }
 }
 
 fn default_memory_mib() -> u64 {

@@ -2,7 +2,7 @@
 //! them all in one pass instead of one per restart.
 
 use super::load::Problem;
-use super::{Config, DestinationKind, ReceiverConfig, TenantSource};
+use super::{Config, DestinationKind, PluginConfig, ReceiverConfig, TenantSource};
 use std::collections::HashSet;
 
 /// The most destinations one config may have; per-record routing keeps them in a bit mask.
@@ -80,60 +80,92 @@ fn receivers(config: &Config, p: &mut Problems) {
 
 fn plugins(config: &Config, p: &mut Problems) {
     let mut names = HashSet::new();
-    for (i, stage) in config.plugins.iter().enumerate() {
-        let at = |field: &str| format!("plugins[{i}].{field}");
-        if stage.name.trim().is_empty() {
-            p.add(at("name"), "must not be empty");
-        } else if !names.insert(stage.name.as_str()) {
+    for (i, s) in config.plugins.iter().enumerate() {
+        if !s.name.trim().is_empty() && !names.insert(s.name.as_str()) {
             p.add(
-                at("name"),
-                format!("duplicate plugin name `{}`", stage.name),
+                format!("plugins[{i}].name"),
+                format!("duplicate plugin name `{}`", s.name),
             );
         }
-        match (&stage.builtin, &stage.path) {
-            (Some(_), Some(_)) => p.add(at("builtin"), "set either `builtin` or `path`, not both"),
-            (None, None) => p.add(
-                at("path"),
-                "set `path` to a plugin component file, or `builtin` to a built-in plugin",
-            ),
-            (Some(b), None) if !crate::plugin::builtin::NAMES.contains(&b.as_str()) => p.add(
-                at("builtin"),
-                format!(
-                    "unknown built-in plugin `{b}`, expected one of {}",
-                    crate::plugin::builtin::NAMES.join(", ")
-                ),
-            ),
-            _ => {}
-        }
-        if !(1..=4096).contains(&stage.memory_mib) {
+        p.0.extend(stage(s, &|field: &str| format!("plugins[{i}].{field}")));
+    }
+    if let Some(dir) = &config.plugin_dir {
+        if dir.debounce_ms > 10_000 {
             p.add(
-                at("memory_mib"),
-                format!("{} is outside 1..=4096", stage.memory_mib),
+                "plugin_dir.debounce_ms",
+                format!("{} is more than 10000", dir.debounce_ms),
             );
         }
-        if !(1..=600_000).contains(&stage.timeout_ms) {
-            p.add(
-                at("timeout_ms"),
-                format!("{} is outside 1..=600000", stage.timeout_ms),
-            );
+        if dir
+            .poll_interval_ms
+            .is_some_and(|ms| !(10..=60_000).contains(&ms))
+        {
+            p.add("plugin_dir.poll_interval_ms", "must be within 10..=60000");
         }
-        for (j, d) in stage.grants.dirs.iter().enumerate() {
-            if !d.host.is_dir() {
-                p.add(
-                    format!("plugins[{i}].grants.dirs[{j}].host"),
-                    format!("`{}` is not a directory", d.host.display()),
-                );
-            }
-        }
-        for (j, e) in stage.grants.env.iter().enumerate() {
-            if e.is_empty() || e.contains('=') {
-                p.add(
-                    format!("plugins[{i}].grants.env[{j}]"),
-                    format!("`{e}` is not an environment variable name"),
-                );
-            }
+        if !(1..=256).contains(&dir.max_stages) {
+            p.add("plugin_dir.max_stages", "must be within 1..=256");
         }
     }
+    for (i, digest) in config.trust.plugin_sha256.iter().enumerate() {
+        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            p.add(
+                format!("trust.plugin_sha256[{i}]"),
+                format!("`{digest}` is not a hex sha256 digest (64 hex digits)"),
+            );
+        }
+    }
+}
+
+/// The problems of one stage's settings; `at` turns a field name into its path.
+pub(crate) fn stage(stage: &PluginConfig, at: &dyn Fn(&str) -> String) -> Vec<Problem> {
+    let mut p = Problems::default();
+    if stage.name.trim().is_empty() {
+        p.add(at("name"), "must not be empty");
+    }
+    match (&stage.builtin, &stage.path) {
+        (Some(_), Some(_)) => p.add(at("builtin"), "set either `builtin` or `path`, not both"),
+        (None, None) => p.add(
+            at("path"),
+            "set `path` to a plugin component file, or `builtin` to a built-in plugin",
+        ),
+        (Some(b), None) if !crate::plugin::builtin::NAMES.contains(&b.as_str()) => p.add(
+            at("builtin"),
+            format!(
+                "unknown built-in plugin `{b}`, expected one of {}",
+                crate::plugin::builtin::NAMES.join(", ")
+            ),
+        ),
+        _ => {}
+    }
+    if !(1..=4096).contains(&stage.memory_mib) {
+        p.add(
+            at("memory_mib"),
+            format!("{} is outside 1..=4096", stage.memory_mib),
+        );
+    }
+    if !(1..=600_000).contains(&stage.timeout_ms) {
+        p.add(
+            at("timeout_ms"),
+            format!("{} is outside 1..=600000", stage.timeout_ms),
+        );
+    }
+    for (j, d) in stage.grants.dirs.iter().enumerate() {
+        if !d.host.is_dir() {
+            p.add(
+                at(&format!("grants.dirs[{j}].host")),
+                format!("`{}` is not a directory", d.host.display()),
+            );
+        }
+    }
+    for (j, e) in stage.grants.env.iter().enumerate() {
+        if e.is_empty() || e.contains('=') {
+            p.add(
+                at(&format!("grants.env[{j}]")),
+                format!("`{e}` is not an environment variable name"),
+            );
+        }
+    }
+    p.0
 }
 
 fn destinations<'c>(config: &'c Config, p: &mut Problems) -> HashSet<&'c str> {

@@ -1,6 +1,7 @@
 //! One worker's chain of plugin instances, and what each failure policy does to a batch.
 
 use super::batch::{BatchState, Processed};
+use super::live::ChainVersion;
 use crate::config::FailurePolicy;
 use crate::metrics::Metrics;
 use crate::otlp::{Payload, signal_name};
@@ -38,6 +39,7 @@ pub enum ChainOutcome {
 /// The plugin instances of one worker, in chain order.
 pub struct Chain {
     stages: Vec<PluginInstance>,
+    generation: u64,
     metrics: Option<Arc<Metrics>>,
 }
 
@@ -52,8 +54,51 @@ impl Chain {
                 .iter()
                 .map(|p| p.instantiate())
                 .collect::<Result<_, _>>()?,
+            generation: 0,
             metrics,
         })
+    }
+
+    /// The chain version these instances belong to (0 for a chain that never reloads).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Switches to `version`, keeping the instance (and its state) of every stage whose
+    /// plugin did not change and starting instances for the new ones. On failure the chain
+    /// stays as it was.
+    pub fn update(&mut self, version: &ChainVersion) -> Result<(), LoadError> {
+        let mut old: Vec<Option<PluginInstance>> = self.stages.drain(..).map(Some).collect();
+        // Each new stage with the old slot it was taken from, so a failure can put it back.
+        let mut next: Vec<(Option<usize>, PluginInstance)> = Vec::new();
+        let mut failure = None;
+        for plugin in &version.plugins {
+            let slot = old
+                .iter()
+                .position(|i| i.as_ref().is_some_and(|i| Arc::ptr_eq(i.plugin(), plugin)));
+            match slot {
+                Some(at) => next.push((Some(at), old[at].take().expect("slot just found"))),
+                None => match plugin.instantiate() {
+                    Ok(instance) => next.push((None, instance)),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                },
+            }
+        }
+        if let Some(e) = failure {
+            for (slot, instance) in next {
+                if let Some(at) = slot {
+                    old[at] = Some(instance);
+                }
+            }
+            self.stages = old.into_iter().flatten().collect();
+            return Err(e);
+        }
+        self.stages = next.into_iter().map(|(_, i)| i).collect();
+        self.generation = version.generation;
+        Ok(())
     }
 
     /// Runs a batch through every stage that wants its signal.
@@ -68,6 +113,7 @@ impl Chain {
             let started = std::time::Instant::now();
             let (back, result) = stage.process(batch);
             batch = back;
+            plugin.stats.record(started.elapsed(), result.is_err());
             if let Some(m) = &self.metrics {
                 m.plugin_call(
                     &plugin.name,

@@ -2,10 +2,11 @@
 //! own plugin instances) take batches from a bounded queue and answer on a oneshot channel.
 //! A full queue makes `run` wait, which is back-pressure on the receiving request.
 
+use super::live::LiveChain;
 use super::{BatchState, Chain, ChainOutcome};
 use crate::metrics::Metrics;
 use crate::otlp::Payload;
-use crate::plugin::{LoadError, LoadedPlugin};
+use crate::plugin::LoadError;
 use crate::router::Destinations;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -27,10 +28,11 @@ pub struct PipelineService {
 pub struct Stopped;
 
 impl PipelineService {
-    /// Starts `workers` threads, each with one instance of every plugin.
+    /// Starts `workers` threads, each with one instance of every plugin of the live chain;
+    /// a worker moves to a new chain version between two batches.
     pub fn start(
         workers: usize,
-        plugins: &[Arc<LoadedPlugin>],
+        live: &Arc<LiveChain>,
         destinations: &Arc<Destinations>,
         metrics: Arc<Metrics>,
     ) -> Result<(Self, Vec<std::thread::JoinHandle<()>>), LoadError> {
@@ -38,12 +40,25 @@ impl PipelineService {
         let (tx, rx) = async_channel::bounded::<Job>(workers * 4);
         let mut handles = Vec::with_capacity(workers);
         for i in 0..workers {
-            let mut chain = Chain::new(plugins, Some(metrics.clone()))?;
-            let (rx, destinations) = (rx.clone(), destinations.clone());
+            let version = live.current();
+            let mut chain = Chain::new(&version.plugins, Some(metrics.clone()))?;
+            chain.update(&version)?;
+            let (rx, destinations, live) = (rx.clone(), destinations.clone(), live.clone());
             let handle = std::thread::Builder::new()
                 .name(format!("sluice-worker-{i}"))
                 .spawn(move || {
                     while let Ok(job) = rx.recv_blocking() {
+                        if chain.generation() != live.generation() {
+                            let version = live.current();
+                            if let Err(e) = chain.update(&version) {
+                                // The reloader started an instance of every new stage before
+                                // publishing, so this is resource exhaustion; retried next batch.
+                                tracing::error!(
+                                    generation = version.generation,
+                                    "worker stays on the previous chain: {e}"
+                                );
+                            }
+                        }
                         let outcome = chain.run(BatchState::new(job.payload, destinations.clone()));
                         // The requester may have gone (client timeout); the outcome is dropped.
                         let _ = job.reply.send(outcome);

@@ -21,6 +21,8 @@ pub struct RuntimeOptions {
     pub cache_dir: Option<PathBuf>,
     /// Upper bound on live instances at once (workers x stages, plus spares for swaps).
     pub max_instances: u32,
+    /// Digests of the plugin files allowed to load; empty allows any.
+    pub trusted_sha256: Vec<String>,
 }
 
 impl Default for RuntimeOptions {
@@ -28,6 +30,7 @@ impl Default for RuntimeOptions {
         RuntimeOptions {
             cache_dir: default_cache_dir(),
             max_instances: 256,
+            trusted_sha256: Vec::new(),
         }
     }
 }
@@ -45,6 +48,7 @@ pub struct Runtime {
     pub(super) engine: Engine,
     pub(super) linker: Linker<StoreState>,
     pub(super) cache: CompileCache,
+    trusted: std::collections::HashSet<String>,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -81,8 +85,18 @@ impl Runtime {
             engine,
             linker,
             cache: CompileCache::new(options.cache_dir),
+            trusted: options
+                .trusted_sha256
+                .iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect(),
             stop_ticker,
         })
+    }
+
+    /// Whether a plugin file with this digest may load.
+    pub fn trusts(&self, sha256: &str) -> bool {
+        self.trusted.is_empty() || self.trusted.contains(sha256)
     }
 }
 

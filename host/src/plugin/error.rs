@@ -40,6 +40,18 @@ pub enum LoadError {
         /// The plugin's own message, or the failure.
         reason: String,
     },
+    /// The file's digest is not in the config's `trust.plugin_sha256` allow-list.
+    #[error(
+        "plugin `{plugin}`: {path} (sha256 {sha256}) is not in trust.plugin_sha256; refusing to load it"
+    )]
+    Untrusted {
+        /// Stage name.
+        plugin: String,
+        /// The file.
+        path: String,
+        /// Its digest.
+        sha256: String,
+    },
     /// The host could not set up what the config grants.
     #[error("plugin `{plugin}`: {reason}")]
     Setup {

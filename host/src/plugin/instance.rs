@@ -50,6 +50,12 @@ pub struct LoadedPlugin {
     pub source: PluginSource,
     /// What happens to a batch it fails on.
     pub policy: FailurePolicy,
+    /// The stage settings it was built from.
+    pub stage: PluginConfig,
+    /// When it was loaded.
+    pub loaded_at: std::time::SystemTime,
+    /// Its calls, failures and latency since it was loaded.
+    pub stats: super::stats::CallStats,
     pre: PluginPre<StoreState>,
     engine: Engine,
     config: String,
@@ -65,6 +71,18 @@ impl LoadedPlugin {
         runtime: &Runtime,
         cfg: &PluginConfig,
         destinations: Arc<Destinations>,
+    ) -> Result<Arc<Self>, LoadError> {
+        Self::load_or_reuse(runtime, cfg, destinations, &[])
+    }
+
+    /// Like [`LoadedPlugin::load`], but returns a plugin of `running` unchanged when it was
+    /// built from the same stage settings and the same component bytes, so a reload keeps
+    /// the instances (and their state) of every stage it does not touch.
+    pub fn load_or_reuse(
+        runtime: &Runtime,
+        cfg: &PluginConfig,
+        destinations: Arc<Destinations>,
+        running: &[Arc<LoadedPlugin>],
     ) -> Result<Arc<Self>, LoadError> {
         let name = cfg.name.clone();
         let (bytes, source, default_config): (std::borrow::Cow<'_, [u8]>, _, _) =
@@ -91,6 +109,13 @@ impl LoadedPlugin {
                     });
                 }
             };
+        let sha256 = sha256_hex(&bytes);
+        if let Some(same) = running
+            .iter()
+            .find(|p| p.stage == *cfg && p.sha256 == sha256)
+        {
+            return Ok(same.clone());
+        }
         let config = match &cfg.config {
             Some(table) => toml::to_string(table).map_err(|e| LoadError::Setup {
                 plugin: name.clone(),
@@ -112,6 +137,15 @@ impl LoadedPlugin {
     ) -> Result<Arc<Self>, LoadError> {
         let name = cfg.name.clone();
         let sha256 = sha256_hex(bytes);
+        if let PluginSource::File(path) = &source
+            && !runtime.trusts(&sha256)
+        {
+            return Err(LoadError::Untrusted {
+                plugin: name,
+                path: path.display().to_string(),
+                sha256,
+            });
+        }
         let component = runtime
             .cache
             .load(&runtime.engine, bytes, &sha256)
@@ -134,6 +168,9 @@ impl LoadedPlugin {
             sha256,
             source,
             policy: cfg.on_error,
+            stage: cfg.clone(),
+            loaded_at: std::time::SystemTime::now(),
+            stats: Default::default(),
             pre,
             engine: runtime.engine.clone(),
             config,

@@ -9,12 +9,13 @@ mod engine;
 mod error;
 mod host;
 mod instance;
+pub mod stats;
 pub mod store;
 
 #[cfg(test)]
 mod runtime_tests;
 
-pub use cache::create_private_dir;
+pub use cache::{create_private_dir, sha256_hex};
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::{CallFailure, LoadError};
 pub use instance::{LoadedPlugin, PluginInstance, PluginSource};

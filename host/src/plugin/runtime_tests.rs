@@ -44,6 +44,7 @@ fn probe(cfg: &PluginConfig) -> Vec<(String, String)> {
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: None,
         max_instances: 8,
+        ..Default::default()
     })
     .unwrap();
     // The probe reads the variable its config names; PATH is set wherever tests run.
@@ -102,6 +103,7 @@ fn compiled_components_are_cached_by_sha256() {
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: Some(cache.clone()),
         max_instances: 8,
+        ..Default::default()
     })
     .unwrap();
     let cfg = stage("[[plugins]]\nname = \"p\"\npath = \"x\"\n");
@@ -139,6 +141,7 @@ fn load_errors_name_the_plugin_and_the_cause() {
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: None,
         max_instances: 8,
+        ..Default::default()
     })
     .unwrap();
     let cfg = stage("[[plugins]]\nname = \"broken\"\npath = \"x\"\n");
@@ -179,6 +182,7 @@ fn an_instance_serves_more_calls_than_the_store_handle_limit() {
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: None,
         max_instances: 8,
+        ..Default::default()
     })
     .unwrap();
     let cfg = stage("[[plugins]]\nname = \"p\"\npath = \"x\"\n");

@@ -56,13 +56,9 @@ impl Pipeline {
         let app = App::build(config).unwrap();
         let metrics = Arc::new(Metrics::new(100));
         let exports = Arc::new(Exports::start(&app.config, &metrics).unwrap());
-        let (service, workers) = PipelineService::start(
-            app.workers,
-            &app.plugins,
-            &app.destinations,
-            metrics.clone(),
-        )
-        .unwrap();
+        let live = Arc::new(crate::pipeline::live::LiveChain::new(app.plugins.clone()));
+        let (service, workers) =
+            PipelineService::start(app.workers, &live, &app.destinations, metrics.clone()).unwrap();
         let quarantine = Arc::new(crate::quarantine::Quarantine::new(dir.path().join("q")));
         let ingest = Ingest::new(
             Tenancy::new(&app.config.tenancy),
