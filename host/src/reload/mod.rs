@@ -6,6 +6,7 @@
 //! in full (the folder and config as they were at some moment), never a mix of the old and
 //! the parts of the new that happened to load.
 
+pub mod listing;
 pub mod status;
 mod watch;
 

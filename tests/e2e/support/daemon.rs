@@ -109,6 +109,11 @@ impl Daemon {
         daemon
     }
 
+    /// The directory it runs in (holding `config.toml`).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// What it logged so far.
     pub fn stderr(&self) -> String {
         self.log.lock().unwrap().clone()

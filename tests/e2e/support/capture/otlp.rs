@@ -31,6 +31,8 @@ pub struct Rec {
     pub id: String,
     /// The resource's `tenant.id`.
     pub tenant: Option<String>,
+    /// The record's `test.marker`, which tests' plugins stamp to show which one ran.
+    pub marker: Option<String>,
 }
 
 /// `google.rpc.Status`, `google.protobuf.Any`, `google.rpc.RetryInfo` and
@@ -105,6 +107,7 @@ fn rec(signal: &'static str, resource: &[KeyValue], attrs: &[KeyValue]) -> Rec {
         signal,
         id: string_attr(attrs, "test.id").unwrap_or_default(),
         tenant: string_attr(resource, "tenant.id"),
+        marker: string_attr(attrs, "test.marker"),
     }
 }
 
