@@ -126,6 +126,14 @@ impl Ingest {
             ChainOutcome::Processed(p) => {
                 crate::spend::record(&p.payload, &i.metrics);
                 let unroutable = p.masks.iter().filter(|m| **m == 0).count() as u64;
+                for (d, tenant, n) in router::count_withheld(
+                    &p.payload,
+                    &p.withheld,
+                    i.tenancy.attribute(),
+                    i.tenancy.unknown(),
+                ) {
+                    i.metrics.denied(signal, i.exports.name(d), &tenant, n);
+                }
                 i.metrics
                     .dropped(signal, DropReason::Plugin, p.dropped as u64);
                 i.metrics

@@ -80,6 +80,7 @@ pub struct Metrics {
     plugin_failures: Family<PluginKind, Counter>,
     plugin_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
     plugin_reloads: Family<OutcomeLabel, Counter>,
+    withheld: Family<SignalDestinationTenant, Counter>,
     chain_generation: Gauge,
     spend: Arc<Spend>,
 }
@@ -144,6 +145,7 @@ impl Metrics {
             plugin_failures: Family::default(),
             plugin_seconds: Family::new_with_constructor(call_histogram),
             plugin_reloads: Family::default(),
+            withheld: Family::default(),
             chain_generation: Gauge::default(),
             spend: Arc::new(spend),
             registry: Registry::default(),
@@ -194,6 +196,11 @@ impl Metrics {
             m.plugin_seconds.clone(),
         );
         registry.register(
+            "records_denied",
+            "Records a plugin denied a destination they were routed to (residency and other policies), by destination and tenant",
+            m.withheld.clone(),
+        );
+        registry.register(
             "plugin_reloads",
             "Plugin chain reloads, by outcome (applied, unchanged, refused)",
             m.plugin_reloads.clone(),
@@ -239,6 +246,16 @@ impl Metrics {
             tenant: self.tenant_label(tenant),
         };
         self.exported.get_or_create(&labels).inc_by(n);
+    }
+
+    /// Records of a tenant that a plugin denied a destination they were routed to.
+    pub fn denied(&self, signal: &str, destination: &str, tenant: &str, n: u64) {
+        let labels = SignalDestinationTenant {
+            signal: signal.into(),
+            destination: destination.into(),
+            tenant: self.tenant_label(tenant),
+        };
+        self.withheld.get_or_create(&labels).inc_by(n);
     }
 
     /// Records dropped.

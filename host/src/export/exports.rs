@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 /// The destinations' queues, indexed like the config's destinations (and route mask bits).
 pub struct Exports {
     queues: Vec<Arc<DestinationQueue>>,
+    names: Vec<String>,
     per_tenant: Vec<bool>,
     tenant_attribute: String,
     unknown_tenant: String,
@@ -56,10 +57,16 @@ impl Exports {
         }
         Ok(Exports {
             queues,
+            names: config.destinations.iter().map(|d| d.name.clone()).collect(),
             per_tenant: config.destinations.iter().map(is_per_tenant).collect(),
             tenant_attribute: config.tenancy.attribute.clone(),
             unknown_tenant: config.tenancy.unknown.clone(),
         })
+    }
+
+    /// Destination `d`'s name.
+    pub fn name(&self, d: usize) -> &str {
+        &self.names[d]
     }
 
     /// Whether every `reject`-policy queue among `targets` has room now.

@@ -62,6 +62,9 @@ pub struct Processed {
     pub payload: Payload,
     /// Each remaining row's effective destination mask, in payload order.
     pub masks: Vec<u64>,
+    /// Each remaining row's destinations it was routed to but a plugin denied, in payload
+    /// order (for the denial counters).
+    pub withheld: Vec<u64>,
     /// Rows dropped by plugins.
     pub dropped: usize,
     /// Stages that failed on this batch under `fail_open`.
@@ -99,6 +102,12 @@ impl BatchState {
     /// Each live row's route.
     pub fn routes(&self) -> &[Route] {
         &self.routes
+    }
+
+    /// Each live row's index in the batch as it arrived (rows dropped by committed calls are
+    /// gone), so a caller can pair each row after a call with what it was before.
+    pub fn origins(&self) -> &[u32] {
+        &self.origin
     }
 
     /// Applies the current call's edits: text replacements first (their ids name leaves of
@@ -172,9 +181,11 @@ impl BatchState {
             retain_rows(&mut payload, |i| alive[i]);
         }
         let masks = self.routes.iter().map(|r| r.effective()).collect();
+        let withheld = self.routes.iter().map(|r| r.allowed & r.denied).collect();
         Processed {
             payload,
             masks,
+            withheld,
             dropped,
             failed_open: 0,
         }

@@ -15,10 +15,16 @@ struct Fixture {
 const BASE: &str = "[[destinations]]\nname = \"out\"\ntype = \"discard\"\n";
 
 fn fixture(extra: &str) -> Fixture {
+    fixture_with("", extra)
+}
+
+fn fixture_with(plugin_dir: &str, extra: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let plugins = dir.path().join("plugins.d");
     std::fs::create_dir(&plugins).unwrap();
-    let text = format!("[plugin_dir]\npath = \"plugins.d\"\n\n{extra}\n{BASE}",);
+    let text = format!(
+        "[plugin_dir]\npath = \"plugins.d\"\ndebounce_ms = 50\n{plugin_dir}\n{extra}\n{BASE}"
+    );
     let config_path = dir.path().join("sluice.toml");
     std::fs::write(&config_path, &text).unwrap();
     let config = load_str(&text, "sluice.toml", dir.path()).unwrap();
@@ -215,4 +221,76 @@ fn main_config_plugin_edits_apply_and_other_sections_wait_for_a_restart() {
         "{r:?}"
     );
     assert!(Arc::ptr_eq(&f.reloader.live.current().plugins[0], &second));
+}
+
+/// Lands a plugin in a watched folder and polls the live chain until it shows up.
+fn watched_folder_picks_up(plugin_dir: &str) {
+    let f = fixture_with(plugin_dir, "");
+    let live = f.reloader.live.clone();
+    let status = f.reloader.status.clone();
+    let Fixture { dir, reloader } = f;
+    let watch = watch(reloader).unwrap();
+    let folder = dir.path().join("plugins.d");
+    let tmp = folder.join(".10-tail.wasm.part");
+    std::fs::copy(test_plugins::PASSTHROUGH, &tmp).unwrap();
+    std::fs::rename(&tmp, folder.join("10-tail.wasm")).unwrap();
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while live.generation() < 2 {
+        assert!(Instant::now() < deadline, "{:?}", status.view());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(live.current().plugins[0].name, "tail");
+    drop(watch);
+}
+
+#[test]
+fn file_events_trigger_a_reload() {
+    watched_folder_picks_up("");
+}
+
+#[test]
+fn polling_triggers_a_reload_where_file_events_are_unreliable() {
+    watched_folder_picks_up("poll_interval_ms = 50\n");
+}
+
+#[test]
+fn a_worker_that_cannot_start_the_new_chain_keeps_running_the_old_one() {
+    use crate::pipeline::{BatchState, Chain, ChainOutcome};
+    // Room for two live instances only.
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: None,
+        max_instances: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    let destinations = Arc::new(Destinations::default());
+    let load = |name: &str, path: &str, config: &str| {
+        let mut stage = PluginConfig::named(name);
+        stage.path = Some(path.into());
+        stage.config = Some(config.parse().unwrap());
+        LoadedPlugin::load(&runtime, &stage, destinations.clone()).unwrap()
+    };
+    let a = load("a", test_plugins::PASSTHROUGH, "");
+    let b = load(
+        "b",
+        test_plugins::ADD_ATTRIBUTE,
+        "key = \"k\"\nvalue = \"v\"",
+    );
+    let c = load("c", test_plugins::PASSTHROUGH, "");
+    let live = LiveChain::new(vec![a.clone()]);
+    let mut chain = Chain::new(&live.current().plugins, None).unwrap();
+    chain.update(&live.current()).unwrap();
+    live.publish(vec![a, b, c]);
+    assert!(
+        chain.update(&live.current()).is_err(),
+        "a third instance does not fit"
+    );
+    assert_eq!(chain.generation(), 1, "still on the old version");
+    let payload = crate::otlp::json::decode_line(
+        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"s"}]}]}]}"#,
+    )
+    .unwrap()
+    .remove(0);
+    let outcome = chain.run(BatchState::new(payload, destinations.clone()));
+    assert!(matches!(outcome, ChainOutcome::Processed(_)), "{outcome:?}");
 }

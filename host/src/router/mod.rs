@@ -201,6 +201,39 @@ pub fn count_by_tenant(payload: &Payload, attribute: &str, unknown: &str) -> Vec
     counts
 }
 
+/// How many rows of each tenant a plugin kept from each destination: `withheld[i]` is row
+/// `i`'s mask of denied destinations, in payload order. Returns (destination index, tenant,
+/// rows), and nothing at all (without indexing rows) when no row was denied anything.
+pub fn count_withheld(
+    payload: &Payload,
+    withheld: &[u64],
+    attribute: &str,
+    unknown: &str,
+) -> Vec<(usize, String, u64)> {
+    if withheld.iter().all(|m| *m == 0) {
+        return Vec::new();
+    }
+    let resources: Vec<&Option<Resource>> = match payload {
+        Payload::Traces(r) => r.resource_spans.iter().map(|x| &x.resource).collect(),
+        Payload::Logs(r) => r.resource_logs.iter().map(|x| &x.resource).collect(),
+        Payload::Metrics(r) => r.resource_metrics.iter().map(|x| &x.resource).collect(),
+    };
+    let mut counts: Vec<(usize, String, u64)> = Vec::new();
+    for (row, mask) in crate::pipeline::rows::index(payload).iter().zip(withheld) {
+        let tenant = tenant_of(resources[row.resource as usize], attribute).unwrap_or(unknown);
+        let mut bits = *mask;
+        while bits != 0 {
+            let d = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            match counts.iter_mut().find(|(cd, t, _)| *cd == d && t == tenant) {
+                Some((_, _, n)) => *n += 1,
+                None => counts.push((d, tenant.to_string(), 1)),
+            }
+        }
+    }
+    counts
+}
+
 /// Splits a payload into one payload per tenant (by resource attribute `attribute`; resources
 /// without it belong to `unknown`), for destinations templated per tenant. Tenants appear in
 /// first-seen order.
@@ -255,3 +288,6 @@ pub fn union(mut payload: Payload, masks: &[u64]) -> Payload {
     }
     payload
 }
+
+#[cfg(test)]
+mod tests;
