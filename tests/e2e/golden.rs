@@ -31,6 +31,7 @@ cases! {
     two_stage_chain_sees_earlier_edits => "chain-add-attribute-then-edit",
     residency_denials_win_over_a_later_eval_sampler => "residency-then-eval",
     redact_builtin_redacts_every_leaf_and_previews_content => "redact-builtin",
+    eval_sample_strata_overrides_tracestate_rules_and_memory => "eval-sample-strata",
 }
 
 #[test]
@@ -40,6 +41,20 @@ fn every_case_directory_has_a_test() {
         golden::all_cases(),
         listed,
         "tests/golden/ and the `cases!` list of golden.rs differ"
+    );
+}
+
+/// Sampling decisions are a function of the input (trace ids, attributes, record times), never
+/// of the clock or the run: two separate `sluice process` runs write byte-identical files.
+#[test]
+fn eval_sample_two_runs_write_identical_output() {
+    let first = golden::check("eval-sample-strata", &[], false);
+    let second = golden::check("eval-sample-strata", &[], false);
+    assert!(
+        first.output == second.output,
+        "two runs differ:\n{}\n---\n{}",
+        first.output,
+        second.output
     );
 }
 
