@@ -55,10 +55,28 @@ enum Command {
     },
     /// Print the embedded default config.
     DefaultConfig,
+    /// List the plugin chain of a running sluice: order, name, version, file, sha256, when
+    /// loaded, calls, failures, p99 latency, and how the last reload went.
+    Plugins {
+        /// The admin endpoint; read from the config when absent.
+        #[arg(long)]
+        admin: Option<std::net::SocketAddr>,
+        /// Config file whose `[admin] address` to ask; the embedded default when absent.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print the raw JSON of `/plugins`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Pricing tables of the built-in cost plugin.
     Pricing {
         #[command(subcommand)]
         command: PricingCommand,
+    },
+    /// Write plugins: scaffold a plugin crate, run one plugin on a file and see what it changes.
+    Plugin {
+        #[command(subcommand)]
+        command: sluice::authoring::PluginCommand,
     },
 }
 
@@ -130,6 +148,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Plugins {
+            admin,
+            config,
+            json,
+        } => {
+            let admin = match admin {
+                Some(a) => a,
+                None => load_config(config.as_deref())?.admin.address,
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let view = runtime.block_on(sluice::reload::listing::fetch(admin))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                let now = sluice::reload::status::unix_ms(std::time::SystemTime::now());
+                print!("{}", sluice::reload::listing::render(&view, now));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugin { command } => plugin_command(command),
         Command::Validate { config, plugins } => {
             let cfg = load_config(Some(&config))?;
             if plugins {
@@ -179,6 +220,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(anyhow::Error::msg)?;
             finish(filemode::run(&app, inputs, output.as_deref()).map_err(anyhow::Error::msg)?)
+        }
+    }
+}
+
+/// `sluice plugin test` (exit 1 when the plugin failed on a batch) and `sluice plugin new`.
+fn plugin_command(command: sluice::authoring::PluginCommand) -> Result<ExitCode> {
+    use sluice::authoring::{PluginCommand, scaffold, tryout};
+    match command {
+        PluginCommand::Test(args) => {
+            let report = tryout::run(&args.options(), &mut std::io::stdout().lock())?;
+            Ok(if report.failed() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        PluginCommand::New(args) => {
+            let created = scaffold::create(&args.name, &args.dir)?;
+            println!(
+                "created {}: a sluice plugin crate. Next:\n  cd {}\n  cargo test\n  cargo build --release --target wasm32-wasip2\n  sluice plugin test {} --input sample.jsonl --config {}",
+                created.dir.display(),
+                created.dir.display(),
+                created.wasm,
+                created.sidecar
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -5,10 +5,14 @@ use crate::api::RecordsApi;
 use crate::types::{self as t};
 
 /// Bindings generated from `wit/plugin.wit`.
+///
+/// The path is the SDK crate's own `wit/`: in the sluice repository a symlink to the
+/// workspace's `wit/`, in a crate made by `sluice plugin new` a vendored copy of the contract,
+/// so the same source builds in both layouts.
 #[allow(missing_docs, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "plugin",
         pub_export_macro: true,
     });

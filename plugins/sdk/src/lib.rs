@@ -21,11 +21,13 @@
 //! Every `Batch` method crosses the Wasm boundary once for the whole batch, never once per
 //! record, so a plugin that reads three columns and writes one makes four calls per batch.
 //! The same plugin type also runs natively against any [`RecordsApi`] implementation, which is
-//! how the host benchmarks a plugin against its own Wasm build.
+//! how the host benchmarks a plugin against its own Wasm build, and how a plugin's unit tests
+//! run it on an in-memory batch ([`testing::TestBatch`]).
 
 mod api;
 mod batch;
 mod column;
+pub mod testing;
 mod types;
 
 #[cfg(target_arch = "wasm32")]
