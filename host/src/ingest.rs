@@ -51,6 +51,7 @@ use crate::pipeline::service::PipelineService;
 use crate::quarantine::Quarantine;
 use crate::router;
 use crate::tenancy::Tenancy;
+use crate::tracebuf::TraceBuffer;
 use std::sync::Arc;
 
 /// How long a client is told to wait before retrying when sluice is saturated.
@@ -63,6 +64,7 @@ pub struct Ingest {
 }
 
 struct Inner {
+    buffer: Option<Arc<TraceBuffer>>,
     tenancy: Tenancy,
     pipeline: PipelineService,
     exports: Arc<Exports>,
@@ -90,6 +92,7 @@ impl Ingest {
     ) -> Self {
         Ingest {
             inner: Arc::new(Inner {
+                buffer: None,
                 tenancy,
                 pipeline,
                 exports,
@@ -100,8 +103,17 @@ impl Ingest {
         }
     }
 
+    /// Spans go through `buffer` (held by trace id) before the chain. Call before cloning.
+    pub fn with_trace_buffer(mut self, buffer: Arc<TraceBuffer>) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("set the trace buffer before sharing the ingest")
+            .buffer = Some(buffer);
+        self
+    }
+
     /// Takes one request's records: tenant, chain, route, queue. Answers once they are queued
-    /// for every destination that receives them (or are quarantined or dropped by policy).
+    /// for every destination that receives them (or are quarantined or dropped by policy),
+    /// or, with a trace buffer, once its spans are held there.
     pub async fn submit(
         &self,
         ctx: RequestContext,
@@ -111,12 +123,56 @@ impl Ingest {
         if let Some(tenant) = i.tenancy.resolve(&ctx.headers)? {
             i.tenancy.stamp(&mut payload, &tenant);
         }
+        self.count_received(&payload);
+        let request = match (payload, &i.buffer) {
+            (Payload::Traces(request), Some(_)) => request,
+            (payload, _) => return self.process(payload, Enqueue::ByPolicy).await,
+        };
+        let buffer = i.buffer.as_ref().expect("matched above");
+        let now = buffer
+            .add(request, std::time::Instant::now())
+            .map_err(|e| unavailable(e.to_string()))?;
+        // Spans without a trace id, or pushed out early by the memory bound, go now.
+        for part in now {
+            let p = Payload::Traces(part);
+            let spans = p.record_count();
+            let result = self.process(p, Enqueue::Wait).await;
+            buffer.done(spans);
+            result?;
+        }
+        Ok(Accepted::default())
+    }
+
+    fn count_received(&self, payload: &Payload) {
+        let i = &self.inner;
         let signal = signal_name(payload.signal());
         for (tenant, n) in
-            router::count_by_tenant(&payload, i.tenancy.attribute(), i.tenancy.unknown())
+            router::count_by_tenant(payload, i.tenancy.attribute(), i.tenancy.unknown())
         {
             i.metrics.received(signal, &tenant, n);
         }
+    }
+
+    /// Releases the trace buffer's due traces (all of them when `all`) through the chain,
+    /// waiting for queue room (their clients were answered when they were held).
+    pub async fn release_traces(&self, all: bool) {
+        let Some(buffer) = &self.inner.buffer else {
+            return;
+        };
+        for part in buffer.due(std::time::Instant::now(), all) {
+            let p = Payload::Traces(part);
+            let spans = p.record_count();
+            if let Err(e) = self.process(p, Enqueue::Wait).await {
+                tracing::error!(spans, "released traces not delivered: {e}");
+            }
+            buffer.done(spans);
+        }
+    }
+
+    /// Chain, route and queue one payload.
+    async fn process(&self, payload: Payload, mode: Enqueue) -> Result<Accepted, IngestError> {
+        let i = &self.inner;
+        let signal = signal_name(payload.signal());
         let outcome = i
             .pipeline
             .run(payload)
@@ -141,12 +197,12 @@ impl Ingest {
                 let parts = router::split(p.payload, &p.masks, i.destinations);
                 let targets: Vec<usize> = parts.iter().map(|(d, _)| *d).collect();
                 // All or nothing: a rejected request must not leave copies that its retry duplicates.
-                if !i.exports.have_room(&targets) {
+                if mode == Enqueue::ByPolicy && !i.exports.have_room(&targets) {
                     return Err(unavailable("a destination queue is full"));
                 }
                 for (d, part) in parts {
                     i.exports
-                        .enqueue(d, part, Enqueue::ByPolicy)
+                        .enqueue(d, part, mode)
                         .await
                         .map_err(|e| unavailable(e.to_string()))?;
                 }

@@ -18,10 +18,13 @@
 //! - [`spend`]: LLM spend counters from the cost plugin's enrichment, and `/cost/top`.
 //! - [`pricing`]: `sluice pricing import`, LiteLLM's price table to the cost plugin's.
 //! - [`app`]: building the plugin chain and destinations from a config.
+//! - [`authoring`]: `sluice plugin new` and `sluice plugin test`, for plugin authors.
+//! - [`tracebuf`]: holding spans by trace id so plugins see whole traces.
 //! - [`reload`]: watching the plugin folder and config, swapping the chain between batches.
 
 pub mod admin;
 pub mod app;
+pub mod authoring;
 pub mod config;
 pub mod export;
 pub mod filemode;
@@ -38,3 +41,4 @@ pub mod router;
 pub mod server;
 pub mod spend;
 pub mod tenancy;
+pub mod tracebuf;

@@ -80,6 +80,9 @@ pub struct Metrics {
     plugin_failures: Family<PluginKind, Counter>,
     plugin_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
     plugin_reloads: Family<OutcomeLabel, Counter>,
+    buffered_traces: Gauge,
+    buffered_spans: Gauge,
+    released_early: Counter,
     withheld: Family<SignalDestinationTenant, Counter>,
     chain_generation: Gauge,
     spend: Arc<Spend>,
@@ -145,6 +148,9 @@ impl Metrics {
             plugin_failures: Family::default(),
             plugin_seconds: Family::new_with_constructor(call_histogram),
             plugin_reloads: Family::default(),
+            buffered_traces: Gauge::default(),
+            buffered_spans: Gauge::default(),
+            released_early: Counter::default(),
             withheld: Family::default(),
             chain_generation: Gauge::default(),
             spend: Arc::new(spend),
@@ -199,6 +205,21 @@ impl Metrics {
             "records_denied",
             "Records a plugin denied a destination they were routed to (residency and other policies), by destination and tenant",
             m.withheld.clone(),
+        );
+        registry.register(
+            "trace_buffer_traces",
+            "Traces held in the trace buffer",
+            m.buffered_traces.clone(),
+        );
+        registry.register(
+            "trace_buffer_spans",
+            "Spans held in the trace buffer",
+            m.buffered_spans.clone(),
+        );
+        registry.register(
+            "trace_buffer_released_early",
+            "Traces released before their decision wait because the buffer hit max_spans",
+            m.released_early.clone(),
         );
         registry.register(
             "plugin_reloads",
@@ -281,6 +302,15 @@ impl Metrics {
                 self.dropped.get_or_create(&labels).get()
             })
             .sum()
+    }
+
+    /// The trace buffer's occupancy, and its early releases since start.
+    pub fn trace_buffer(&self, traces: usize, spans: usize, released_early: u64) {
+        self.buffered_traces.set(traces as i64);
+        self.buffered_spans.set(spans as i64);
+        let seen = self.released_early.get();
+        self.released_early
+            .inc_by(released_early.saturating_sub(seen));
     }
 
     /// A reload of the plugin chain finished with `outcome`; `generation` is now live.

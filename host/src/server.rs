@@ -12,6 +12,7 @@ use crate::pipeline::live::LiveChain;
 use crate::pipeline::service::PipelineService;
 use crate::reload::{self, PluginStatus, Reloader};
 use crate::tenancy::Tenancy;
+use crate::tracebuf::TraceBuffer;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -58,7 +59,7 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
     let quarantine = Arc::new(crate::quarantine::Quarantine::new(
         config.runtime.quarantine_dir.clone(),
     ));
-    let ingest = Ingest::new(
+    let mut ingest = Ingest::new(
         Tenancy::new(&config.tenancy),
         pipeline.clone(),
         exports.clone(),
@@ -66,6 +67,19 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
         quarantine,
         app.destinations.list().len(),
     );
+    let releasing = CancellationToken::new();
+    let mut releaser = None;
+    if let Some(tb) = &config.trace_buffer {
+        let buffer = Arc::new(TraceBuffer::new(tb.clone()));
+        ingest = ingest.with_trace_buffer(buffer.clone());
+        releaser = Some(tokio::spawn(release_traces(
+            ingest.clone(),
+            buffer,
+            metrics.clone(),
+            Duration::from_millis(tb.decision_wait_ms),
+            releasing.clone(),
+        )));
+    }
 
     let ready = Arc::new(Readiness::default());
     let (admin_addr, admin_task) = admin::serve(
@@ -116,6 +130,11 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
     for t in tasks {
         let _ = t.await;
     }
+    // Held traces go through the chain before it stops.
+    releasing.cancel();
+    if let Some(r) = releaser {
+        let _ = r.await;
+    }
     pipeline.close();
     drop(ingest);
     let _ =
@@ -127,6 +146,29 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
     let _ = admin_task.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Releases the trace buffer's due traces every tick (a tenth of the decision wait, within
+/// 10..=250 ms), and everything at shutdown.
+async fn release_traces(
+    ingest: Ingest,
+    buffer: Arc<TraceBuffer>,
+    metrics: Arc<Metrics>,
+    wait: Duration,
+    stop: CancellationToken,
+) {
+    let tick = (wait / 10).clamp(Duration::from_millis(10), Duration::from_millis(250));
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => ingest.release_traces(false).await,
+            _ = stop.cancelled() => break,
+        }
+        let (traces, spans, early) = buffer.stats();
+        metrics.trace_buffer(traces, spans, early);
+    }
+    ingest.release_traces(true).await;
 }
 
 /// Reads a file receiver's input and submits it batch by batch, in order.

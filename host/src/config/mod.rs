@@ -37,6 +37,8 @@ pub struct Config {
     /// Which plugin binaries may load.
     #[serde(default)]
     pub trust: TrustConfig,
+    /// Hold spans by trace id before the chain, so plugins see whole traces.
+    pub trace_buffer: Option<crate::tracebuf::TraceBufferConfig>,
     /// Where records may go.
     #[serde(default)]
     pub destinations: Vec<DestinationConfig>,

@@ -106,6 +106,17 @@ fn plugins(config: &Config, p: &mut Problems) {
             p.add("plugin_dir.max_stages", "must be within 1..=256");
         }
     }
+    if let Some(t) = &config.trace_buffer {
+        if !(1..=600_000).contains(&t.decision_wait_ms) {
+            p.add("trace_buffer.decision_wait_ms", "must be within 1..=600000");
+        }
+        if t.max_spans == 0 {
+            p.add("trace_buffer.max_spans", "must be at least 1");
+        }
+        if t.max_batch_spans == 0 {
+            p.add("trace_buffer.max_batch_spans", "must be at least 1");
+        }
+    }
     for (i, digest) in config.trust.plugin_sha256.iter().enumerate() {
         if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
             p.add(

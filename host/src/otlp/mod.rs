@@ -33,6 +33,31 @@ impl Payload {
         }
     }
 
+    /// Its rows: spans, log records or metric data points.
+    pub fn record_count(&self) -> usize {
+        match self {
+            Payload::Traces(r) => r
+                .resource_spans
+                .iter()
+                .flat_map(|x| &x.scope_spans)
+                .map(|s| s.spans.len())
+                .sum(),
+            Payload::Logs(r) => r
+                .resource_logs
+                .iter()
+                .flat_map(|x| &x.scope_logs)
+                .map(|s| s.log_records.len())
+                .sum(),
+            Payload::Metrics(r) => r
+                .resource_metrics
+                .iter()
+                .flat_map(|x| &x.scope_metrics)
+                .flat_map(|s| &s.metrics)
+                .map(crate::pipeline::rows::point_count)
+                .sum(),
+        }
+    }
+
     /// Whether it holds no resource at all.
     pub fn is_empty(&self) -> bool {
         match self {

@@ -71,6 +71,13 @@ pub struct Processed {
     pub failed_open: usize,
 }
 
+fn refuse_intrinsic(key: &Key) -> Result<(), String> {
+    if key.scope == Scope::Record && super::intrinsics::is_intrinsic(&key.name) {
+        return Err(super::intrinsics::read_only(&key.name));
+    }
+    Ok(())
+}
+
 impl BatchState {
     /// A batch whose every row starts on the default route.
     pub fn new(payload: Payload, destinations: Arc<Destinations>) -> Self {
@@ -257,12 +264,14 @@ impl RecordsApi for BatchState {
     }
 
     fn set_column(&mut self, key: &Key, values: Column) -> Result<(), String> {
+        refuse_intrinsic(key)?;
         columns::check_shape(&values, self.rows.len())?;
         self.journal.push(Edit::Set(key.clone(), values));
         Ok(())
     }
 
     fn remove(&mut self, key: &Key, rows: &[u32]) -> Result<(), String> {
+        refuse_intrinsic(key)?;
         let rows = self.check_rows(rows)?;
         self.journal.push(Edit::Remove(key.clone(), rows));
         Ok(())

@@ -206,3 +206,45 @@ fn resource_writes_are_shared_and_removes_hit_only_given_rows() {
         vec![ValueKind::Int, ValueKind::Absent, ValueKind::Absent]
     );
 }
+
+#[test]
+fn intrinsic_fields_read_as_columns_and_refuse_edits() {
+    let line = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
+        {"name":"chat gpt-4o","kind":3,"startTimeUnixNano":"1000","endTimeUnixNano":"4500","status":{"code":2,"message":"boom"},"traceState":"ot=rv:abcdef01234567"},
+        {"name":"b","status":{}}]}]}]}"#
+        .replace('\n', "");
+    let payload = json::decode_line(&line).unwrap().remove(0);
+    let mut b = BatchState::new(payload, destinations());
+    let strs = |name: &str| {
+        let c = b.column(&Key::record(name));
+        (0..2)
+            .map(|r| c.str(r).map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        strs("@name"),
+        [Some("chat gpt-4o".into()), Some("b".into())]
+    );
+    assert_eq!(strs("@kind"), [Some("client".into()), None]);
+    assert_eq!(
+        strs("@status.code"),
+        [Some("error".into()), Some("unset".into())]
+    );
+    assert_eq!(strs("@status.message"), [Some("boom".into()), None]);
+    assert_eq!(
+        strs("@trace_state"),
+        [Some("ot=rv:abcdef01234567".into()), None]
+    );
+    let times = b.column(&Key::record("@duration_nano"));
+    assert_eq!(times.kinds, [ValueKind::Int, ValueKind::Absent]);
+    assert_eq!(times.ints[0], 3500);
+    assert_eq!(b.column(&Key::record("@time_unix_nano")).ints[0], 4500);
+    let err = b.remove(&Key::record("@name"), &[0]).unwrap_err();
+    assert!(err.contains("`@name` is an intrinsic field"), "{err}");
+    let mut col = sluice_plugin_sdk::ColumnBuilder::new(2);
+    col.set_str(0, "x");
+    assert!(
+        b.set_column(&Key::record("@status.code"), col.finish())
+            .is_err()
+    );
+}

@@ -1,5 +1,6 @@
 //! One attribute across a batch: reading it as typed lanes, and writing lanes back.
 
+use super::intrinsics::{self, Intrinsic};
 use super::rows::{self, RowLoc};
 use crate::otlp::Payload;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
@@ -62,8 +63,11 @@ fn find_hinted<'a>(attrs: &'a [KeyValue], name: &str, hint: &mut usize) -> Optio
     attrs[i].value.as_ref().and_then(|v| v.value.as_ref())
 }
 
-/// Reads attribute `key` of every row.
+/// Reads attribute `key` of every row (or an intrinsic field, see [`super::intrinsics`]).
 pub fn read(payload: &Payload, rows: &[RowLoc], key: &Key) -> Column {
+    if key.scope == Scope::Record && intrinsics::is_intrinsic(&key.name) {
+        return read_intrinsic(payload, rows, &key.name);
+    }
     let n = rows.len();
     let mut kinds = Vec::with_capacity(n);
     let mut lanes = Lanes::default();
@@ -118,7 +122,33 @@ pub fn read(payload: &Payload, rows: &[RowLoc], key: &Key) -> Column {
         };
         kinds.push(kind);
     }
-    let mut strings = lanes.strings.unwrap_or_default();
+    finish(kinds, lanes, n)
+}
+
+fn read_intrinsic(payload: &Payload, rows: &[RowLoc], name: &str) -> Column {
+    let n = rows.len();
+    let mut kinds = Vec::with_capacity(n);
+    let mut lanes = Lanes::default();
+    for (row, loc) in rows.iter().enumerate() {
+        kinds.push(match intrinsics::read(payload, *loc, name) {
+            None => ValueKind::Absent,
+            Some(Intrinsic::Str(s)) => {
+                lanes.push_str(row, s, s.len() * n);
+                ValueKind::Str
+            }
+            Some(Intrinsic::Int(i)) => {
+                pad(&mut lanes.ints, row);
+                lanes.ints.push(i);
+                ValueKind::Int
+            }
+        });
+    }
+    finish(kinds, lanes, n)
+}
+
+/// Pads every lane that has a value to one entry per row.
+fn finish(kinds: Vec<ValueKind>, mut lanes: Lanes, n: usize) -> Column {
+    let mut strings = lanes.strings.take().unwrap_or_default();
     if !strings.offsets.is_empty() {
         pad_offsets(&mut strings, n);
     }

@@ -6,6 +6,7 @@
 mod batch;
 mod chain;
 mod columns;
+pub mod intrinsics;
 pub mod live;
 pub mod retain;
 pub mod rows;

@@ -59,8 +59,8 @@ pub struct Attributes {
     pub route: String,
     /// Record (else resource) attribute naming the prompt's version.
     pub prompt_version: String,
-    /// Record attribute holding a copy of the span's W3C `tracestate` (the contract does not
-    /// expose the span's own field); unset means no `rv` is read.
+    /// Record attribute holding the span's W3C `tracestate`; default `@trace_state`, the
+    /// host's intrinsic field for the span's own.
     pub tracestate: Option<String>,
 }
 
@@ -72,7 +72,7 @@ impl Default for Attributes {
             model: "gen_ai.request.model".into(),
             route: "http.route".into(),
             prompt_version: "app.prompt_version".into(),
-            tracestate: None,
+            tracestate: Some("@trace_state".into()),
         }
     }
 }
@@ -202,7 +202,8 @@ impl Default for Budget {
     }
 }
 
-/// Where a record's time comes from: the contract does not carry span or log timestamps.
+/// Where a record's time comes from: `@time_unix_nano` / `@start_time_unix_nano` are the
+/// record's own times (host intrinsic fields), or name attributes holding them.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Time {
@@ -535,7 +536,7 @@ mod tests {
         assert_eq!(s.attributes.feature, "app.feature");
         assert_eq!(s.attributes.route, "http.route");
         assert_eq!(s.attributes.prompt_version, "app.prompt_version");
-        assert_eq!(s.attributes.tracestate, None);
+        assert_eq!(s.attributes.tracestate.as_deref(), Some("@trace_state"));
         assert_eq!((s.memory, s.max_tenants), (65_536, 10_000));
         assert_eq!((s.rate_budget, s.rule_budget, s.seed), (None, None, None));
     }

@@ -17,10 +17,9 @@
 //! `p` is kept at every higher probability, by every sampler using the same `rv`). `rv` is,
 //! in this order:
 //! 1. the `rv:` sub-key of the `ot` member of the trace's W3C `tracestate`
-//!    (`ot=th:...;rv:<14 hex digits>`). **The contract does not carry a span's `trace_state`**,
-//!    so it is read from a record attribute holding a copy (`attributes.tracestate`, unset by
-//!    default; e.g. an OpenTelemetry Collector `transform` statement
-//!    `set(span.attributes["sluice.tracestate"], span.trace_state)` upstream);
+//!    (`ot=th:...;rv:<14 hex digits>`), read from `attributes.tracestate`: by default
+//!    `@trace_state`, the host's intrinsic field for the span's own `trace_state` (or name an
+//!    attribute holding a copy);
 //! 2. with `seed` set, the top 56 bits of a keyed hash of the 16 trace-id bytes (robust to
 //!    trace ids that are not random, and independent between deployments with different
 //!    seeds);
@@ -60,12 +59,12 @@
 //! `contains` finds array elements among the string leaves of record attributes only (a
 //! resource attribute must be a string for it).
 //!
-//! **The contract carries neither the span status code nor span or log timestamps.** `error`
-//! therefore looks at the evidence it can see: `error.type` or `exception.type` present,
-//! `otel.status_code = ERROR`, and (unless `texts = false`, which saves reading every string of
-//! the rows) a non-empty status message (the spec allows one only with status ERROR) or an
-//! `exception` span event. A span set to ERROR with none of these is not seen.
-//! `latency_above_ms` needs `time.start_attribute` and `time.end_attribute`.
+//! `error` matches the span's own status code (the host's intrinsic field `@status.code`),
+//! `error.type` or `exception.type` present, `otel.status_code = ERROR`, and (unless
+//! `texts = false`, which saves reading every string of the rows) a non-empty status message
+//! or an `exception` span event. `latency_above_ms` needs `time.start_attribute` and
+//! `time.end_attribute`: `"@start_time_unix_nano"` and `"@time_unix_nano"` are the span's own
+//! times.
 //!
 //! # Memory across batches
 //!
@@ -93,8 +92,11 @@
 //! # Time
 //!
 //! A record's time is read from `time.end_attribute`, else `time.start_attribute` (int Unix
-//! nanoseconds, a numeric string, or an RFC 3339 string), e.g. copied upstream with a
-//! Collector `transform`; a trace's time is the latest of its rows in the batch. Without one,
+//! nanoseconds, a numeric string, or an RFC 3339 string): `"@time_unix_nano"` is the host's
+//! intrinsic field for a span's end time, a log's time or a point's time, and
+//! `"@start_time_unix_nano"` a span's start; a trace's time is the latest of its rows in the
+//! batch. Likewise `attributes.tracestate = "@trace_state"` reads the span's own W3C
+//! tracestate. Without one,
 //! the wall clock is used when `time.clock = true` (which needs the stage's `grants.clock`;
 //! replays then differ), else the latest time this instance has seen. Time windows and budgets
 //! are refused at init without a time source.
@@ -132,7 +134,9 @@ pub mod state;
 
 use config::Settings;
 use decide::{kept, randomness, tracestate_rv};
-use rules::{ERROR_TYPE, EXCEPTION_TYPE, Evidence, OTEL_STATUS_CODE, TextFacts, text_of};
+use rules::{
+    ERROR_TYPE, EXCEPTION_TYPE, Evidence, OTEL_STATUS_CODE, STATUS_CODE, TextFacts, text_of,
+};
 use sluice_plugin_sdk::{
     Batch, Column, Destination, Info, Key, Plugin, Scope, Signal, export_plugin,
 };
@@ -457,7 +461,7 @@ impl Plugin for EvalSample {
         for r in &s.rules {
             wanted.extend(r.key.clone());
             if matches!(r.condition, rules::Condition::Error { .. }) {
-                for name in [ERROR_TYPE, EXCEPTION_TYPE, OTEL_STATUS_CODE] {
+                for name in [ERROR_TYPE, EXCEPTION_TYPE, OTEL_STATUS_CODE, STATUS_CODE] {
                     wanted.push(Key::record(name));
                 }
             }

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 pub const ERROR_TYPE: &str = "error.type";
 /// Set by Zipkin / Jaeger translations and some SDK bridges: `ERROR` on failed spans.
 pub const OTEL_STATUS_CODE: &str = "otel.status_code";
+/// The span's own status code, as the host's intrinsic field (`unset`, `ok`, `error`).
+pub const STATUS_CODE: &str = "@status.code";
 /// Set on exception log records (and copied onto spans by some instrumentations).
 pub const EXCEPTION_TYPE: &str = "exception.type";
 
@@ -171,7 +173,7 @@ impl Rule {
                 let ms = raw.latency_above_ms.unwrap_or_default();
                 if start_attribute.is_none() || end_attribute.is_none() {
                     errors.push(format!(
-                        "{path}.latency_above_ms: needs `time.start_attribute` and `time.end_attribute` (the contract does not carry span start and end times)"
+                        "{path}.latency_above_ms: needs `time.start_attribute` and `time.end_attribute` (`@start_time_unix_nano` and `@time_unix_nano` are the span's own)"
                     ));
                 }
                 Condition::LatencyAbove(
@@ -311,10 +313,12 @@ impl Evidence<'_> {
             self.column(&Key::record(name))
                 .is_some_and(|c| c.kind(row) != ValueKind::Absent)
         };
-        let status = self
-            .column(&Key::record(OTEL_STATUS_CODE))
-            .and_then(|c| c.str(row))
-            .is_some_and(|s| s.eq_ignore_ascii_case("error"));
+        let is_error = |name: &str| {
+            self.column(&Key::record(name))
+                .and_then(|c| c.str(row))
+                .is_some_and(|s| s.eq_ignore_ascii_case("error"))
+        };
+        let status = is_error(STATUS_CODE) || is_error(OTEL_STATUS_CODE);
         status || present(ERROR_TYPE) || present(EXCEPTION_TYPE)
     }
 }
