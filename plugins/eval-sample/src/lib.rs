@@ -366,7 +366,8 @@ impl Columns {
         let mut map = HashMap::new();
         for key in wanted {
             let has = match key.scope {
-                Scope::Record => record.contains(&key.name),
+                // Intrinsic fields (`@status.code`, ...) are never listed by `keys`.
+                Scope::Record => key.name.starts_with('@') || record.contains(&key.name),
                 Scope::Resource => resource.contains(&key.name),
                 Scope::InstrumentationScope => false,
             };
