@@ -263,6 +263,20 @@ fn a_sidecar_with_an_unknown_field_exits_2_naming_file_line_and_field() {
         "error: typo.toml: line 3: grantz: unknown field `grantz`, expected one of",
     );
     assert_eq!(run.stdout, "");
+
+    write(
+        tmp.path(),
+        "zero.toml",
+        "memory_mib = 0
+",
+    );
+    let run = plugin_test(
+        tmp.path(),
+        sluice_artifacts::test_plugins::ADD_ATTRIBUTE,
+        &["--input", "sample.jsonl", "--config", "zero.toml"],
+    );
+    run.assert_code(2)
+        .assert_stderr_has("error: zero.toml: memory_mib: 0 is outside 1..=4096");
 }
 
 #[test]

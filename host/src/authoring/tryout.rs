@@ -164,7 +164,15 @@ fn stage(options: &TestOptions) -> Result<PluginConfig, TestError> {
             ),
         });
     }
-    Ok(settings.apply(stage))
+    let stage = settings.apply(stage);
+    let problems = crate::config::validate_stage(&stage);
+    if !problems.is_empty() {
+        return Err(TestError::Sidecar(StageFileError {
+            file: sidecar.display().to_string(),
+            problems,
+        }));
+    }
+    Ok(stage)
 }
 
 /// The destinations the plugin may name; every record starts on none, so each `add` shows.

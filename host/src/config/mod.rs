@@ -16,6 +16,11 @@ pub use plugins::*;
 use serde::Deserialize;
 use std::path::PathBuf;
 
+/// The problems of one stage's settings, by field name (as a sidecar would show them).
+pub fn validate_stage(stage: &PluginConfig) -> Vec<Problem> {
+    validate::stage(stage, &|field: &str| field.to_string())
+}
+
 /// The embedded default config, used when no `--config` is given.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 

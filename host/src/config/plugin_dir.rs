@@ -276,7 +276,7 @@ pub fn compose(
             merged.builtin = None;
         }
         let merged = settings.apply(merged);
-        let problems = super::validate::stage(&merged, &|field: &str| field.to_string());
+        let problems = super::validate_stage(&merged);
         if !problems.is_empty() {
             errors.push(StageFileError { file, problems });
             continue;
