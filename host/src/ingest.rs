@@ -181,6 +181,12 @@ impl Ingest {
         match outcome {
             ChainOutcome::Processed(p) => {
                 crate::spend::record(&p.payload, &i.metrics);
+                crate::evalstats::record(
+                    &p.payload,
+                    i.tenancy.attribute(),
+                    i.tenancy.unknown(),
+                    &i.metrics,
+                );
                 let unroutable = p.masks.iter().filter(|m| **m == 0).count() as u64;
                 for (d, tenant, n) in router::count_withheld(
                     &p.payload,

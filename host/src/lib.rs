@@ -16,6 +16,7 @@
 //! - [`server`]: `sluice run`, wiring it all with [`admin`] (`/metrics`, `/healthz`,
 //!   `/readyz`) and [`metrics`].
 //! - [`spend`]: LLM spend counters from the cost plugin's enrichment, and `/cost/top`.
+//! - [`evalstats`]: eval-sampling picks as metrics.
 //! - [`pricing`]: `sluice pricing import`, LiteLLM's price table to the cost plugin's.
 //! - [`app`]: building the plugin chain and destinations from a config.
 //! - [`authoring`]: `sluice plugin new` and `sluice plugin test`, for plugin authors.
@@ -26,6 +27,7 @@ pub mod admin;
 pub mod app;
 pub mod authoring;
 pub mod config;
+pub mod evalstats;
 pub mod export;
 pub mod filemode;
 pub mod ingest;

@@ -50,6 +50,13 @@ struct PluginLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EvalLabels {
+    signal: String,
+    tenant: String,
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
     outcome: String,
 }
@@ -80,6 +87,9 @@ pub struct Metrics {
     plugin_failures: Family<PluginKind, Counter>,
     plugin_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
     plugin_reloads: Family<OutcomeLabel, Counter>,
+    eval_records: Family<EvalLabels, Counter>,
+    eval_traces: Family<EvalLabels, Counter>,
+    eval_reasons: Mutex<HashSet<String>>,
     buffered_traces: Gauge,
     buffered_spans: Gauge,
     released_early: Counter,
@@ -118,6 +128,19 @@ impl DropReason {
     }
 }
 
+/// `value` itself while fewer than `cap` distinct values were seen (or it is one of them),
+/// else `other`: label values that come from data cannot grow the series without bound.
+fn capped(seen: &Mutex<HashSet<String>>, cap: usize, value: &str) -> String {
+    let Ok(mut seen) = seen.lock() else {
+        return "other".into();
+    };
+    if seen.contains(value) || (seen.len() < cap && seen.insert(value.to_string())) {
+        value.to_string()
+    } else {
+        "other".to_string()
+    }
+}
+
 impl Metrics {
     /// A registry with every metric, tenant labels capped at `tenant_cap` distinct values;
     /// spend counted with the default `[spend]` and `[tenancy]` settings.
@@ -148,6 +171,9 @@ impl Metrics {
             plugin_failures: Family::default(),
             plugin_seconds: Family::new_with_constructor(call_histogram),
             plugin_reloads: Family::default(),
+            eval_records: Family::default(),
+            eval_traces: Family::default(),
+            eval_reasons: Mutex::new(HashSet::new()),
             buffered_traces: Gauge::default(),
             buffered_spans: Gauge::default(),
             released_early: Counter::default(),
@@ -222,6 +248,16 @@ impl Metrics {
             m.released_early.clone(),
         );
         registry.register(
+            "eval_picked_records",
+            "Records the eval sampler picked, by tenant and reason",
+            m.eval_records.clone(),
+        );
+        registry.register(
+            "eval_picked_traces",
+            "Traces the eval sampler picked (once per batch they appear in), by tenant and reason",
+            m.eval_traces.clone(),
+        );
+        registry.register(
             "plugin_reloads",
             "Plugin chain reloads, by outcome (applied, unchanged, refused)",
             m.plugin_reloads.clone(),
@@ -238,16 +274,7 @@ impl Metrics {
 
     /// The tenant label for `tenant`: itself while under the cap, else `other`.
     fn tenant_label(&self, tenant: &str) -> String {
-        let Ok(mut seen) = self.tenants.lock() else {
-            return "other".into();
-        };
-        if seen.contains(tenant)
-            || (seen.len() < self.tenant_cap && seen.insert(tenant.to_string()))
-        {
-            tenant.to_string()
-        } else {
-            "other".to_string()
-        }
+        capped(&self.tenants, self.tenant_cap, tenant)
     }
 
     /// Records accepted for a tenant.
@@ -311,6 +338,21 @@ impl Metrics {
         let seen = self.released_early.get();
         self.released_early
             .inc_by(released_early.saturating_sub(seen));
+    }
+
+    /// Records and traces the eval sampler picked in one batch. Reasons are rule names from
+    /// the plugin's config; past 50 distinct ones the rest count as `other`.
+    pub fn eval_picked(&self, signal: &str, tenant: &str, reason: &str, records: u64, traces: u64) {
+        let reason = capped(&self.eval_reasons, 50, reason);
+        let labels = EvalLabels {
+            signal: signal.into(),
+            tenant: self.tenant_label(tenant),
+            reason,
+        };
+        self.eval_records.get_or_create(&labels).inc_by(records);
+        if traces > 0 {
+            self.eval_traces.get_or_create(&labels).inc_by(traces);
+        }
     }
 
     /// A reload of the plugin chain finished with `outcome`; `generation` is now live.

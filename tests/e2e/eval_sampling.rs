@@ -105,6 +105,16 @@ fn a_trace_whose_error_arrives_in_a_later_request_is_picked_whole() {
         all, expected,
         "every span also reaches its normal destination once"
     );
+    // Counted once the whole trace went through one batch: 3 records, 1 trace.
+    let labels = r#"{signal="traces",tenant="unknown",reason="rule:error"}"#;
+    assert_eq!(
+        daemon.metric(&format!("sluice_eval_picked_records_total{labels}")),
+        3.0
+    );
+    assert_eq!(
+        daemon.metric(&format!("sluice_eval_picked_traces_total{labels}")),
+        1.0
+    );
     let (code, log) = daemon.terminate(WAIT);
     assert_eq!(code, Some(0), "{log}");
 }
