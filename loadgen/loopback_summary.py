@@ -90,7 +90,7 @@ print("| case | acked spans/s (wall) | delivered spans/s | spans/s per core (wal
       "| records per sluice CPU-s | MB/s in | ack p50 / p99 ms | sent − acked | acked − captured | errors | sluice VmHWM MB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 peak = {}
-for case in ("direct", "receive", "passthrough", "chain"):
+for case in ("direct", "receive", "passthrough", "passthrough@alt", "chain", "chain@alt"):
     rows = {k: peak_row(v, case) for k, v in runs("peak", case).items()}
     rows = {k: v for k, v in rows.items() if v}
     peak[case] = rows
@@ -109,6 +109,13 @@ if both:
     ratio = lambda k: [c[r][k] / p[r][k] for r in both if c[r][k] and p[r][k]]
     print(f"\nChain / passthrough, same run: spans per sluice CPU-s {med(ratio('spans_cpu'), '{:.2f}')}, "
           f"wall spans/s {med(ratio('spans_s'), '{:.2f}')}, CPU s {med(ratio('cpu'), '{:.2f}')}.")
+
+for case in ("passthrough", "chain"):
+    a, b = peak.get(case, {}), peak.get(f"{case}@alt", {})
+    both = sorted(set(a) & set(b))
+    if both:
+        ratio = [a[r]["spans_cpu"] / b[r]["spans_cpu"] for r in both if a[r]["spans_cpu"] and b[r]["spans_cpu"]]
+        print(f"\n{case} / {case}@alt, same run: spans per sluice CPU-s {med(ratio, '{:.2f}')}.")
 
 print("\n## Half of peak: added latency\n")
 print("Added = the case minus a direct loadgen → capture run at the same rate, in the same run. "

@@ -8,6 +8,9 @@
 #   RUNS=5 DURATION=30 scripts/loopback-bench.sh
 #   SKIP_BUILD=1 scripts/loopback-bench.sh  # reuse target/release/{sluice,sluice-loadgen}
 #   PROFILE=1 scripts/loopback-bench.sh     # also perf profiles of sluice (passthrough, chain)
+#   ALT_SLUICE=/path/to/other/sluice PEAK_ONLY=1 scripts/loopback-bench.sh
+#                                           # A/B: passthrough@alt and chain@alt run another
+#                                           # build in the same runs, interleaved
 #
 # Cases: direct (loadgen -> capture), receive (sluice with a discard destination),
 # passthrough (no plugins), chain (the built-in plugins, see below).
@@ -140,7 +143,9 @@ config chain "$chain_plugins"
 
 # start_sluice CASE DIR: starts sluice, waits until ready; sets $spid.
 start_sluice() {
-    SLUICE_LOG=warn "$SLUICE" run --config "$out/configs/$1.toml" 2>"$2/sluice.log" &
+    local bin=$SLUICE
+    [[ $1 != *@alt ]] || bin=$ALT_SLUICE
+    SLUICE_LOG=warn "$bin" run --config "$out/configs/${1%@alt}.toml" 2>"$2/sluice.log" &
     spid=$!
     if ! wait_for 600 curl -sf "http://$ADMIN/readyz" -o /dev/null; then
         echo "sluice ($1) did not become ready:" >&2
@@ -207,8 +212,10 @@ mkdir -p "$out/warmup"
 start_sluice chain "$out/warmup"
 stop_sluice
 
+cases="direct receive passthrough chain"
+[[ -z "${ALT_SLUICE:-}" ]] || cases="direct receive passthrough passthrough@alt chain chain@alt"
 for run in $(seq 1 "$runs"); do
-    for case in direct receive passthrough chain; do
+    for case in $cases; do
         measure peak "$case" "$run" 0
     done
 done
@@ -220,7 +227,7 @@ rates = [json.load(open(f))["records_per_s"] for f in glob.glob(f"{sys.argv[1]}/
 print(round(statistics.median(rates) / 2))
 EOF
 }
-for case in passthrough chain; do
+[[ -n "${PEAK_ONLY:-}" ]] || for case in passthrough chain; do
     rate=$(half "$case")
     echo "$rate" >"$out/half-rate-$case"
     for run in $(seq 1 "$runs"); do

@@ -1,5 +1,11 @@
 //! The `sluice` command line.
 
+/// Decoding and exporting OTLP allocates and frees many small strings per record from many
+/// threads; mimalloc's thread-local free lists beat glibc malloc's arenas at that (measured
+/// in BENCHMARKS.md, "End to end over loopback").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use sluice::app::App;
