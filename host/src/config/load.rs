@@ -176,6 +176,9 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         if let Some(p) = &plugin.path {
             plugin.path = Some(join(p));
         }
+        if let Some(p) = &plugin.config_file {
+            plugin.config_file = Some(join(p));
+        }
     }
     if let Some(dir) = &mut config.plugin_dir {
         dir.path = join(&dir.path);

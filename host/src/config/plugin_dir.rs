@@ -67,6 +67,8 @@ pub struct StageSettings {
     pub timeout_ms: Option<u64>,
     /// The plugin's own config, handed to its `init`.
     pub config: Option<toml::Table>,
+    /// The plugin's own config from a file (relative to the plugin folder).
+    pub config_file: Option<PathBuf>,
     /// Host capabilities granted to the plugin.
     pub grants: Option<Grants>,
 }
@@ -82,6 +84,7 @@ impl StageSettings {
         stage.memory_mib = self.memory_mib.unwrap_or(stage.memory_mib);
         stage.timeout_ms = self.timeout_ms.unwrap_or(stage.timeout_ms);
         stage.config = self.config.or(stage.config);
+        stage.config_file = self.config_file.or(stage.config_file);
         stage.grants = self.grants.unwrap_or(stage.grants);
         stage
     }
@@ -245,7 +248,14 @@ pub fn compose(
         }
         let settings = match &stage.sidecar {
             Some(path) => match read_sidecar(path) {
-                Ok(s) => s,
+                Ok(mut s) => {
+                    if let Some(f) = &s.config_file
+                        && f.is_relative()
+                    {
+                        s.config_file = path.parent().map(|dir| dir.join(f));
+                    }
+                    s
+                }
                 Err(e) => {
                     errors.push(e);
                     continue;

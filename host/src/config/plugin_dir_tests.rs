@@ -95,7 +95,7 @@ fn bad_sidecars_name_the_file_line_and_field() {
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(text.len(), 3, "{text:?}");
     assert!(
-        text[0].ends_with("10-a.toml: line 2: on_eror: unknown field `on_eror`, expected one of `builtin`, `on_error`, `memory_mib`, `timeout_ms`, `config`, `grants`"),
+        text[0].ends_with("10-a.toml: line 2: on_eror: unknown field `on_eror`, expected one of `builtin`, `on_error`, `memory_mib`, `timeout_ms`, `config`, `config_file`, `grants`"),
         "{}",
         text[0]
     );

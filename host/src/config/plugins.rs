@@ -49,6 +49,10 @@ pub struct PluginConfig {
     /// The plugin's own config, handed to its `init` as a TOML string. A built-in plugin's
     /// default config is used when this is absent.
     pub config: Option<toml::Table>,
+    /// The plugin's own config from a TOML file (relative paths are relative to the config
+    /// file); keys of `config` override the file's top-level keys. `sluice run` watches it:
+    /// an edit reloads the stage, like an edit of `config`.
+    pub config_file: Option<PathBuf>,
     /// Host capabilities granted to the plugin; none by default.
     #[serde(default)]
     pub grants: Grants,
@@ -65,6 +69,7 @@ impl PluginConfig {
             memory_mib: default_memory_mib(),
             timeout_ms: default_timeout_ms(),
             config: None,
+            config_file: None,
             grants: Grants::default(),
         }
     }

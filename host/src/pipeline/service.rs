@@ -39,14 +39,29 @@ impl PipelineService {
         let workers = workers.max(1);
         let (tx, rx) = async_channel::bounded::<Job>(workers * 4);
         let mut handles = Vec::with_capacity(workers);
+        // Each worker starts its own instances on its own thread: `init` may use WASI, whose
+        // synchronous bindings must not run on an async runtime's thread (which `start` is
+        // called from), and the workers start in parallel.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), LoadError>>();
         for i in 0..workers {
-            let version = live.current();
-            let mut chain = Chain::new(&version.plugins, Some(metrics.clone()))?;
-            chain.update(&version)?;
             let (rx, destinations, live) = (rx.clone(), destinations.clone(), live.clone());
+            let (metrics, ready) = (metrics.clone(), ready_tx.clone());
             let handle = std::thread::Builder::new()
                 .name(format!("sluice-worker-{i}"))
                 .spawn(move || {
+                    let version = live.current();
+                    let mut chain = match Chain::new(&version.plugins, Some(metrics))
+                        .and_then(|mut c| c.update(&version).map(|()| c))
+                    {
+                        Ok(chain) => {
+                            let _ = ready.send(Ok(()));
+                            chain
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                            return;
+                        }
+                    };
                     while let Ok(job) = rx.recv_blocking() {
                         if chain.generation() != live.generation() {
                             let version = live.current();
@@ -69,6 +84,18 @@ impl PipelineService {
                     reason: format!("cannot start a worker thread: {e}"),
                 })?;
             handles.push(handle);
+        }
+        drop(ready_tx);
+        for _ in 0..workers {
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    // Stop the workers that did start.
+                    tx.close();
+                    return Err(e);
+                }
+                Err(_) => break,
+            }
         }
         Ok((PipelineService { jobs: tx }, handles))
     }

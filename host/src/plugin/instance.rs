@@ -110,19 +110,13 @@ impl LoadedPlugin {
                 }
             };
         let sha256 = sha256_hex(&bytes);
+        let config = effective_config(cfg, default_config)?;
         if let Some(same) = running
             .iter()
-            .find(|p| p.stage == *cfg && p.sha256 == sha256)
+            .find(|p| p.stage == *cfg && p.sha256 == sha256 && p.config == config)
         {
             return Ok(same.clone());
         }
-        let config = match &cfg.config {
-            Some(table) => toml::to_string(table).map_err(|e| LoadError::Setup {
-                plugin: name.clone(),
-                reason: format!("config: {e}"),
-            })?,
-            None => default_config.to_string(),
-        };
         Self::from_bytes(runtime, &bytes, source, cfg, config, destinations)
     }
 
@@ -259,6 +253,40 @@ impl LoadedPlugin {
             CallFailure::Trap(e.root_cause().to_string())
         }
     }
+}
+
+/// The config text `init` gets: `config_file`'s table with `config`'s keys over it, else
+/// `config`, else the built-in's default (empty for files).
+fn effective_config(cfg: &PluginConfig, default_config: &str) -> Result<String, LoadError> {
+    let setup = |reason: String| LoadError::Setup {
+        plugin: cfg.name.clone(),
+        reason,
+    };
+    let mut table = match &cfg.config_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| setup(format!("config_file: cannot read {}: {e}", path.display())))?;
+            text.parse::<toml::Table>().map_err(|e| {
+                let line = e
+                    .span()
+                    .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+                setup(format!(
+                    "config_file: {}{}: {}",
+                    path.display(),
+                    line.map(|l| format!(" line {l}")).unwrap_or_default(),
+                    e.message()
+                ))
+            })?
+        }
+        None => match &cfg.config {
+            Some(_) => toml::Table::new(),
+            None => return Ok(default_config.to_string()),
+        },
+    };
+    if let Some(inline) = &cfg.config {
+        table.extend(inline.clone());
+    }
+    toml::to_string(&table).map_err(|e| setup(format!("config: {e}")))
 }
 
 fn ticks(d: Duration) -> u64 {

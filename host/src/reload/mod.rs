@@ -195,6 +195,17 @@ impl Reloader {
         Ok(())
     }
 
+    /// The files outside the plugin folder whose change means a reload: the main config and
+    /// every stage's `config_file`.
+    pub fn watched_files(&self) -> Vec<PathBuf> {
+        let stages = declared_chain(&self.config).unwrap_or_else(|_| self.config.plugins.clone());
+        self.config_path
+            .iter()
+            .cloned()
+            .chain(stages.into_iter().filter_map(|s| s.config_file))
+            .collect()
+    }
+
     fn ignored_files(&self) -> Vec<String> {
         let Some(dir) = &self.config.plugin_dir else {
             return Vec::new();

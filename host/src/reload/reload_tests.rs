@@ -294,3 +294,37 @@ fn a_worker_that_cannot_start_the_new_chain_keeps_running_the_old_one() {
     let outcome = chain.run(BatchState::new(payload, destinations.clone()));
     assert!(matches!(outcome, ChainOutcome::Processed(_)), "{outcome:?}");
 }
+
+#[test]
+fn a_stage_config_file_reloads_the_stage_and_a_broken_one_is_refused() {
+    let mut f = fixture("");
+    let policy = f.dir.path().join("marker.toml");
+    std::fs::write(&policy, "key = \"m\"\nvalue = \"v1\"\n").unwrap();
+    f.put("10-marker.wasm", test_plugins::ADD_ATTRIBUTE);
+    f.write("10-marker.toml", "config_file = \"../marker.toml\"\n");
+    assert_eq!(f.reload().outcome, "applied");
+    assert!(
+        f.reloader
+            .watched_files()
+            .contains(&f.dir.path().join("plugins.d/../marker.toml"))
+    );
+    let first = f.reloader.live.current().plugins[0].clone();
+    assert_eq!(f.reload().outcome, "unchanged", "same file, same stage");
+
+    std::fs::write(&policy, "key = \"m\"\nvalue = \"v2\"\n").unwrap();
+    assert_eq!(
+        f.reload().outcome,
+        "applied",
+        "an edit of the file reloads the stage"
+    );
+    assert!(!Arc::ptr_eq(&first, &f.reloader.live.current().plugins[0]));
+
+    std::fs::write(&policy, "key = \"m\"\nvalue = \n").unwrap();
+    let r = f.reload();
+    assert_eq!(r.outcome, "refused");
+    assert!(
+        r.refused[0].reason.contains("config_file:")
+            && r.refused[0].reason.contains("marker.toml line 2"),
+        "{r:?}"
+    );
+}

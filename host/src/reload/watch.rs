@@ -1,4 +1,5 @@
-//! Watching the plugin folder and the main config file: file events (or polling, for
+//! Watching the plugin folder, the main config file and the stages' `config_file`s (their
+//! folders as of startup): file events (or polling, for
 //! filesystems where events are unreliable), debounced so a file still being written is not
 //! read half-way, drive [`Reloader::reload`] on a thread of its own — compiling a plugin
 //! never runs on the async runtime or a worker.
@@ -44,7 +45,11 @@ pub fn watch(mut reloader: Reloader) -> Result<Watch, WatchError> {
         .plugin_dir
         .as_ref()
         .map(|d| canonical(&d.path));
-    let config = reloader.config_path.as_deref().map(canonical);
+    let files: Vec<PathBuf> = reloader
+        .watched_files()
+        .iter()
+        .map(|f| canonical(f))
+        .collect();
     let (debounce_ms, poll_ms) = reloader
         .config
         .plugin_dir
@@ -63,7 +68,7 @@ pub fn watch(mut reloader: Reloader) -> Result<Watch, WatchError> {
                     path: "(poll watcher)".into(),
                     source,
                 })?;
-            add_watches(&mut d, dir.as_deref(), config.as_deref())?;
+            add_watches(&mut d, dir.as_deref(), &files)?;
             Box::new(d)
         }
         None => {
@@ -73,7 +78,7 @@ pub fn watch(mut reloader: Reloader) -> Result<Watch, WatchError> {
                         path: "(file watcher)".into(),
                         source,
                     })?;
-            add_watches(&mut d, dir.as_deref(), config.as_deref())?;
+            add_watches(&mut d, dir.as_deref(), &files)?;
             Box::new(d)
         }
     };
@@ -86,10 +91,16 @@ pub fn watch(mut reloader: Reloader) -> Result<Watch, WatchError> {
             reloader.reload(Instant::now());
             while let Ok(events) = rx.recv() {
                 let seen = Instant::now();
+                // Recomputed per event: a reload may have named new config files.
+                let files: Vec<PathBuf> = reloader
+                    .watched_files()
+                    .iter()
+                    .map(|f| canonical(f))
+                    .collect();
                 let relevant = match events {
                     Ok(events) => events
                         .iter()
-                        .any(|e| is_relevant(&e.path, dir.as_deref(), config.as_deref())),
+                        .any(|e| is_relevant(&e.path, dir.as_deref(), &files)),
                     Err(e) => {
                         tracing::warn!("file watcher error, re-reading everything: {e}");
                         true
@@ -113,15 +124,15 @@ pub fn watch(mut reloader: Reloader) -> Result<Watch, WatchError> {
 fn add_watches<W: notify::Watcher>(
     d: &mut Debouncer<W>,
     dir: Option<&Path>,
-    config: Option<&Path>,
+    files: &[PathBuf],
 ) -> Result<(), WatchError> {
     let mut targets: Vec<&Path> = dir.into_iter().collect();
-    // The config's folder, not the file: editors replace a file by renaming over it, which
+    // The files' folders, not the files: editors replace a file by renaming over it, which
     // ends a watch on the file itself.
-    if let Some(parent) = config.and_then(Path::parent)
-        && Some(parent) != dir
-    {
-        targets.push(parent);
+    for parent in files.iter().filter_map(|f| f.parent()) {
+        if !targets.contains(&parent) {
+            targets.push(parent);
+        }
     }
     for t in targets {
         d.watcher()
@@ -134,8 +145,8 @@ fn add_watches<W: notify::Watcher>(
     Ok(())
 }
 
-fn is_relevant(path: &Path, dir: Option<&Path>, config: Option<&Path>) -> bool {
-    path.parent() == dir || Some(path) == config
+fn is_relevant(path: &Path, dir: Option<&Path>, files: &[PathBuf]) -> bool {
+    path.parent() == dir || files.iter().any(|f| f == path)
 }
 
 fn canonical(p: &Path) -> PathBuf {
