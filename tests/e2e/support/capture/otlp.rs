@@ -14,10 +14,11 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::Trac
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest as TraceReq, ExportTraceServiceResponse as TraceResp,
 };
-use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::{Code, Request, Response, Status};
@@ -33,6 +34,88 @@ pub struct Rec {
     pub tenant: Option<String>,
     /// The record's `test.marker`, which tests' plugins stamp to show which one ran.
     pub marker: Option<String>,
+    /// The record's own attributes, each value rendered as text ([`render`]).
+    pub attrs: BTreeMap<String, String>,
+    /// A log record's body, rendered as text.
+    pub body: Option<String>,
+    /// A span's events: name and attributes (rendered).
+    pub events: Vec<(String, BTreeMap<String, String>)>,
+    /// A span's status: code and message.
+    pub status: Option<(i32, String)>,
+    /// A span's end minus start time, in nanoseconds.
+    pub duration_ns: u64,
+    /// Every string of the record, its scope and its resource as OTLP JSON has them (values,
+    /// keys, names, bodies, event and link attributes, ids in hex): what a content check
+    /// searches.
+    pub strings: Vec<String>,
+}
+
+/// An attribute value as text: strings as they are, numbers and bools as Rust prints them,
+/// bytes in hex, arrays as `[a, b]`, maps as `{k: v, ...}`.
+pub fn render(v: &AnyValue) -> String {
+    match &v.value {
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(any_value::Value::IntValue(i)) => i.to_string(),
+        Some(any_value::Value::DoubleValue(d)) => d.to_string(),
+        Some(any_value::Value::BoolValue(b)) => b.to_string(),
+        Some(any_value::Value::BytesValue(b)) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        Some(any_value::Value::ArrayValue(a)) => {
+            let items: Vec<String> = a.values.iter().map(render).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Some(any_value::Value::KvlistValue(l)) => {
+            let items: Vec<String> = l
+                .values
+                .iter()
+                .map(|kv| {
+                    format!(
+                        "{}: {}",
+                        kv.key,
+                        kv.value.as_ref().map(render).unwrap_or_default()
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Some(any_value::Value::StringValueStrindex(i)) => format!("<string #{i}>"),
+        None => String::new(),
+    }
+}
+
+fn rendered(attrs: &[KeyValue]) -> BTreeMap<String, String> {
+    attrs
+        .iter()
+        .map(|kv| {
+            (
+                kv.key.clone(),
+                kv.value.as_ref().map(render).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Every JSON string (and object key) of `parts` serialised as OTLP JSON.
+fn json_strings(parts: &[serde_json::Value]) -> Vec<String> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(o) => {
+                for (k, x) in o {
+                    out.push(k.clone());
+                    walk(x, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    parts.iter().for_each(|p| walk(p, &mut out));
+    out
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
 }
 
 /// `google.rpc.Status`, `google.protobuf.Any`, `google.rpc.RetryInfo` and
@@ -108,6 +191,12 @@ fn rec(signal: &'static str, resource: &[KeyValue], attrs: &[KeyValue]) -> Rec {
         id: string_attr(attrs, "test.id").unwrap_or_default(),
         tenant: string_attr(resource, "tenant.id"),
         marker: string_attr(attrs, "test.marker"),
+        attrs: rendered(attrs),
+        body: None,
+        events: Vec::new(),
+        status: None,
+        duration_ns: 0,
+        strings: Vec::new(),
     }
 }
 
@@ -121,8 +210,22 @@ fn trace_records(req: &TraceReq) -> Vec<Rec> {
     let mut out = Vec::new();
     for rs in &req.resource_spans {
         let res = resource_attrs(&rs.resource);
-        for span in rs.scope_spans.iter().flat_map(|s| &s.spans) {
-            out.push(rec("traces", res, &span.attributes));
+        for ss in &rs.scope_spans {
+            for span in &ss.spans {
+                let mut r = rec("traces", res, &span.attributes);
+                r.events = span
+                    .events
+                    .iter()
+                    .map(|e| (e.name.clone(), rendered(&e.attributes)))
+                    .collect();
+                r.status = span.status.as_ref().map(|s| (s.code, s.message.clone()));
+                r.duration_ns = span
+                    .end_time_unix_nano
+                    .saturating_sub(span.start_time_unix_nano);
+                r.strings =
+                    json_strings(&[to_json(&rs.resource), to_json(&ss.scope), to_json(span)]);
+                out.push(r);
+            }
         }
     }
     out
@@ -132,8 +235,14 @@ fn log_records(req: &LogsReq) -> Vec<Rec> {
     let mut out = Vec::new();
     for rl in &req.resource_logs {
         let res = resource_attrs(&rl.resource);
-        for log in rl.scope_logs.iter().flat_map(|s| &s.log_records) {
-            out.push(rec("logs", res, &log.attributes));
+        for sl in &rl.scope_logs {
+            for log in &sl.log_records {
+                let mut r = rec("logs", res, &log.attributes);
+                r.body = log.body.as_ref().map(render);
+                r.strings =
+                    json_strings(&[to_json(&rl.resource), to_json(&sl.scope), to_json(log)]);
+                out.push(r);
+            }
         }
     }
     out
@@ -144,7 +253,11 @@ fn metric_records(req: &MetricsReq) -> Vec<Rec> {
     let mut out = Vec::new();
     for rm in &req.resource_metrics {
         let res = resource_attrs(&rm.resource);
-        for metric in rm.scope_metrics.iter().flat_map(|s| &s.metrics) {
+        for (sm, metric) in rm
+            .scope_metrics
+            .iter()
+            .flat_map(|s| s.metrics.iter().map(move |m| (s, m)))
+        {
             let points: Vec<&[KeyValue]> = match &metric.data {
                 Some(Data::Sum(s)) => s
                     .data_points
@@ -173,7 +286,16 @@ fn metric_records(req: &MetricsReq) -> Vec<Rec> {
                     .collect(),
                 None => Vec::new(),
             };
-            out.extend(points.into_iter().map(|attrs| rec("metrics", res, attrs)));
+            out.extend(points.into_iter().map(|attrs| {
+                let mut r = rec("metrics", res, attrs);
+                r.strings = json_strings(&[
+                    to_json(&rm.resource),
+                    to_json(&sm.scope),
+                    serde_json::Value::String(metric.name.clone()),
+                    to_json(&attrs.to_vec()),
+                ]);
+                r
+            }));
         }
     }
     out
