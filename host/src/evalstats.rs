@@ -1,7 +1,8 @@
 //! Eval-sampling metrics: after the chain, records the eval sampler marked
 //! (`sluice.eval.reason`) are counted by tenant and reason, and so are their traces (each
 //! trace once per batch it appears in; with the trace buffer a batch holds whole traces, so
-//! that is once per trace). The sampler cannot count for itself: the contract has no metrics.
+//! that is once per trace). Counted by the host from the marks, so the figures hold for any
+//! sampler plugin that writes them.
 
 use crate::metrics::Metrics;
 use crate::otlp::Payload;

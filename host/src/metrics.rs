@@ -28,6 +28,25 @@ struct SignalDestinationTenant {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignalDestinationTenantReason {
+    signal: String,
+    destination: String,
+    tenant: String,
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReceiverLabel {
+    receiver: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReceiverPhase {
+    receiver: String,
+    phase: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SignalReason {
     signal: String,
     reason: String,
@@ -83,10 +102,17 @@ pub struct Metrics {
     export_failures: Family<DestinationKind, Counter>,
     export_retries: Family<DestinationLabel, Counter>,
     queue_depth: Family<DestinationLabel, Gauge>,
+    queue_bytes: Family<DestinationLabel, Gauge>,
+    dropped_by_destination: Family<SignalDestinationTenantReason, Counter>,
+    receiver_connections: Family<ReceiverLabel, Gauge>,
+    receiver_refused: Family<ReceiverLabel, Counter>,
+    receiver_timeouts: Family<ReceiverPhase, Counter>,
     plugin_calls: Family<PluginLabel, Counter>,
     plugin_failures: Family<PluginKind, Counter>,
     plugin_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
     plugin_reloads: Family<OutcomeLabel, Counter>,
+    plugin_events: Family<Vec<(String, String)>, Counter>,
+    plugin_event_sets: Mutex<std::collections::HashMap<String, HashSet<Vec<(String, String)>>>>,
     eval_records: Family<EvalLabels, Counter>,
     eval_traces: Family<EvalLabels, Counter>,
     eval_reasons: Mutex<HashSet<String>>,
@@ -167,10 +193,17 @@ impl Metrics {
             export_failures: Family::default(),
             export_retries: Family::default(),
             queue_depth: Family::default(),
+            queue_bytes: Family::default(),
+            dropped_by_destination: Family::default(),
+            receiver_connections: Family::default(),
+            receiver_refused: Family::default(),
+            receiver_timeouts: Family::default(),
             plugin_calls: Family::default(),
             plugin_failures: Family::default(),
             plugin_seconds: Family::new_with_constructor(call_histogram),
             plugin_reloads: Family::default(),
+            plugin_events: Family::default(),
+            plugin_event_sets: Mutex::default(),
             eval_records: Family::default(),
             eval_traces: Family::default(),
             eval_reasons: Mutex::new(HashSet::new()),
@@ -211,6 +244,31 @@ impl Metrics {
             "queue_depth",
             "Batches waiting in a destination queue",
             m.queue_depth.clone(),
+        );
+        registry.register(
+            "queue_bytes",
+            "Encoded (protobuf) bytes of the payloads waiting in a destination queue",
+            m.queue_bytes.clone(),
+        );
+        registry.register(
+            "records_dropped_by_destination",
+            "Records a destination's queue dropped (queue_full, export_rejected, retries_exhausted), by destination and tenant",
+            m.dropped_by_destination.clone(),
+        );
+        registry.register(
+            "receiver_connections",
+            "Open connections of a network receiver (TLS handshakes included)",
+            m.receiver_connections.clone(),
+        );
+        registry.register(
+            "receiver_connections_refused",
+            "Connections a network receiver closed at once because it had max_connections open",
+            m.receiver_refused.clone(),
+        );
+        registry.register(
+            "receiver_timeouts",
+            "Connections or requests a network receiver cut off for being slow or idle, by phase (handshake, header, body, idle)",
+            m.receiver_timeouts.clone(),
         );
         registry.register(
             "plugin_calls",
@@ -256,6 +314,11 @@ impl Metrics {
             "eval_picked_traces",
             "Traces the eval sampler picked (once per batch they appear in), by tenant and reason",
             m.eval_traces.clone(),
+        );
+        registry.register(
+            "plugin_events",
+            "Counters plugins report (the contract's `count`), by plugin stage, event and the plugin's labels",
+            m.plugin_events.clone(),
         );
         registry.register(
             "plugin_reloads",
@@ -317,6 +380,32 @@ impl Metrics {
         }
     }
 
+    /// Records a destination's queue dropped for `reason` (`queue_full`, `export_rejected`,
+    /// `retries_exhausted`), per tenant: counted in `sluice_records_dropped_total` (by
+    /// reason) and in `sluice_records_dropped_by_destination_total` (by destination and
+    /// tenant, tenants behind the label cap).
+    pub fn destination_dropped(
+        &self,
+        signal: &str,
+        destination: &str,
+        reason: DropReason,
+        tenants: &[(String, u64)],
+    ) {
+        let total = tenants.iter().map(|(_, n)| n).sum();
+        self.dropped(signal, reason, total);
+        for (tenant, n) in tenants.iter().filter(|(_, n)| *n > 0) {
+            let labels = SignalDestinationTenantReason {
+                signal: signal.into(),
+                destination: destination.into(),
+                tenant: self.tenant_label(tenant),
+                reason: reason.label().into(),
+            };
+            self.dropped_by_destination
+                .get_or_create(&labels)
+                .inc_by(*n);
+        }
+    }
+
     /// Records dropped for `reason`, over every signal.
     pub fn dropped_count(&self, reason: DropReason) -> u64 {
         ["traces", "logs", "metrics"]
@@ -355,6 +444,28 @@ impl Metrics {
         }
     }
 
+    /// A plugin's counter increment (already checked by the batch). Each stage may have at
+    /// most 1,000 distinct label sets; past that the label values read `other`.
+    pub fn plugin_event(&self, plugin: &str, count: sluice_plugin_sdk::counters::Count) {
+        let mut labels = count.labels;
+        if let Ok(mut sets) = self.plugin_event_sets.lock() {
+            let seen = sets.entry(plugin.to_string()).or_default();
+            if !seen.contains(&labels) {
+                if seen.len() < 1_000 {
+                    seen.insert(labels.clone());
+                } else {
+                    labels.iter_mut().for_each(|(_, v)| *v = "other".into());
+                }
+            }
+        }
+        let mut set = vec![
+            ("plugin".to_string(), plugin.to_string()),
+            ("event".to_string(), count.name),
+        ];
+        set.extend(labels);
+        self.plugin_events.get_or_create(&set).inc_by(count.value);
+    }
+
     /// A reload of the plugin chain finished with `outcome`; `generation` is now live.
     pub fn plugin_reload(&self, outcome: &str, generation: u64) {
         let labels = OutcomeLabel {
@@ -388,6 +499,41 @@ impl Metrics {
             destination: destination.into(),
         };
         self.queue_depth.get_or_create(&labels).set(depth as i64);
+    }
+
+    /// The encoded bytes waiting in a destination queue.
+    pub fn queue_bytes(&self, destination: &str, bytes: usize) {
+        let labels = DestinationLabel {
+            destination: destination.into(),
+        };
+        self.queue_bytes.get_or_create(&labels).set(bytes as i64);
+    }
+
+    /// A receiver's connection opened (`+1`) or closed (`-1`).
+    pub fn receiver_connection(&self, receiver: &str, delta: i64) {
+        let labels = ReceiverLabel {
+            receiver: receiver.into(),
+        };
+        self.receiver_connections
+            .get_or_create(&labels)
+            .inc_by(delta);
+    }
+
+    /// A receiver refused a connection: it had `max_connections` open.
+    pub fn receiver_refused(&self, receiver: &str) {
+        let labels = ReceiverLabel {
+            receiver: receiver.into(),
+        };
+        self.receiver_refused.get_or_create(&labels).inc();
+    }
+
+    /// A receiver cut a client off in `phase` (`handshake`, `header`, `body`, `idle`).
+    pub fn receiver_timeout(&self, receiver: &str, phase: &str) {
+        let labels = ReceiverPhase {
+            receiver: receiver.into(),
+            phase: phase.into(),
+        };
+        self.receiver_timeouts.get_or_create(&labels).inc();
     }
 
     /// One plugin call, and its failure class if it failed.

@@ -289,6 +289,23 @@ fn each_tenant_reaches_only_the_destinations_its_policy_allows() {
         daemon.wait_for_metric(&sample, n, WAIT);
         assert_eq!(daemon.metric(&sample), n, "{sample}");
     }
+    // Every decision class reaches the host's metrics through the plugin's counters.
+    for (rule, tenant, destination) in [
+        ("third_party", "globex", "vendor-eu"),
+        ("region", "acme", "us-archive"),
+        ("retention", "initech", "eu-archive"),
+    ] {
+        let sample = format!(
+            "sluice_plugin_events_total{{plugin=\"residency\",event=\"decisions\",rule=\"{rule}\",tenant=\"{tenant}\",destination=\"{destination}\"}}"
+        );
+        assert!(
+            daemon.metric(&sample) >= 1.0,
+            "{sample}:\n{}",
+            daemon.metrics()
+        );
+    }
+    let stripped = "sluice_plugin_events_total{plugin=\"residency\",event=\"decisions\",rule=\"content_strip\",tenant=\"hooli\"}";
+    assert!(daemon.metric(stripped) >= 1.0, "{stripped}");
 }
 
 /// The residency stage's audit lines for a granted directory (guest `/audit`).

@@ -9,6 +9,7 @@ use super::texts::{self, Leaf};
 use super::{columns, retain::retain_rows};
 use crate::otlp::Payload;
 use crate::router::{Destinations, Route};
+use sluice_plugin_sdk::counters::Count;
 use sluice_plugin_sdk::{
     Column, Destination, Key, PackedStrings, RecordsApi, Scope, Signal, Texts,
 };
@@ -40,6 +41,9 @@ pub struct BatchState {
     destinations: Arc<Destinations>,
     journal: Vec<Edit>,
     leaves: Vec<Leaf>,
+    /// Counter increments of the call in progress, then of the committed calls.
+    pending_counts: Vec<Count>,
+    counts: Vec<Count>,
 }
 
 /// Each row's starting route: its tenant's destinations, or the default route.
@@ -93,6 +97,8 @@ impl BatchState {
             destinations,
             journal: Vec::new(),
             leaves: Vec::new(),
+            pending_counts: Vec::new(),
+            counts: Vec::new(),
         }
     }
 
@@ -121,6 +127,7 @@ impl BatchState {
     /// the batch as the plugin saw it), then attribute sets and removals in call order, then
     /// drops and destination changes.
     pub fn commit(&mut self) {
+        self.counts.append(&mut self.pending_counts);
         let journal = std::mem::take(&mut self.journal);
         let leaves = std::mem::take(&mut self.leaves);
         for edit in &journal {
@@ -159,6 +166,12 @@ impl BatchState {
     pub fn rollback(&mut self) {
         self.journal.clear();
         self.leaves.clear();
+        self.pending_counts.clear();
+    }
+
+    /// The counter increments of the calls committed since the last take.
+    pub fn take_counts(&mut self) -> Vec<Count> {
+        std::mem::take(&mut self.counts)
     }
 
     fn each_route(&mut self, rows: Rows, f: impl Fn(&mut Route)) {
@@ -324,6 +337,11 @@ impl RecordsApi for BatchState {
         let d = self.destination(destination)?;
         let rows = self.check_rows(rows)?;
         self.journal.push(Edit::Deny(rows, d));
+        Ok(())
+    }
+
+    fn count(&mut self, name: &str, labels: &[(&str, &str)], value: u64) -> Result<(), String> {
+        self.pending_counts.push(Count::new(name, labels, value)?);
         Ok(())
     }
 

@@ -114,6 +114,12 @@ impl Chain {
             let (back, result) = stage.process(batch);
             batch = back;
             plugin.stats.record(started.elapsed(), result.is_err());
+            let counts = batch.take_counts();
+            if let Some(m) = &self.metrics {
+                for c in counts {
+                    m.plugin_event(&plugin.name, c);
+                }
+            }
             if let Some(m) = &self.metrics {
                 m.plugin_call(
                     &plugin.name,

@@ -210,6 +210,20 @@ impl w::HostRecords for StoreState {
         Ok(self.batch()?.deny_destination(&rows, &d))
     }
 
+    fn count(
+        &mut self,
+        _: Resource<BatchHandle>,
+        name: String,
+        labels: Vec<(String, String)>,
+        value: u64,
+    ) -> wasmtime::Result<Result<(), String>> {
+        let labels: Vec<(&str, &str)> = labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Ok(self.batch()?.count(&name, &labels, value))
+    }
+
     fn drop(&mut self, rep: Resource<BatchHandle>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
         Ok(())

@@ -196,3 +196,49 @@ fn an_instance_serves_more_calls_than_the_store_handle_limit() {
         batch = back;
     }
 }
+
+#[test]
+fn plugin_counters_reach_the_metrics_only_from_calls_that_succeed() {
+    use crate::metrics::Metrics;
+    use crate::pipeline::{Chain, ChainOutcome};
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: None,
+        max_instances: 8,
+        ..Default::default()
+    })
+    .unwrap();
+    let cfg = stage("[[plugins]]\nname = \"tally\"\npath = \"x\"\n");
+    let config = "[[rules]]\nwhen = { key = \"k\", equals = \"a\" }\ncount = \"matched\"\nlabels = { rule = \"a\" }\n";
+    let plugin = load_with(&runtime, test_plugins::EDIT, &cfg, config).unwrap();
+    let metrics = Arc::new(Metrics::new(10));
+    let mut chain = Chain::new(&[plugin], Some(metrics.clone())).unwrap();
+    let line = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
+        {"name":"1","attributes":[{"key":"k","value":{"stringValue":"a"}}]},
+        {"name":"2","attributes":[{"key":"k","value":{"stringValue":"a"}}]},
+        {"name":"3"}]}]}]}"#
+        .replace('\n', "");
+    for _ in 0..2 {
+        let payload = json::decode_line(&line).unwrap().remove(0);
+        let outcome = chain.run(BatchState::new(payload, Arc::new(Destinations::default())));
+        assert!(matches!(outcome, ChainOutcome::Processed(_)));
+    }
+    let text = metrics.encode();
+    assert!(
+        text.contains(r#"sluice_plugin_events_total{plugin="tally",event="matched",rule="a"} 4"#),
+        "{text}"
+    );
+
+    // A call that fails after counting counts nothing.
+    let mut b = BatchState::new(
+        json::decode_line(ONE_SPAN).unwrap().remove(0),
+        Arc::new(Destinations::default()),
+    );
+    b.count("x", &[], 1).unwrap();
+    b.rollback();
+    assert!(b.take_counts().is_empty());
+    assert!(
+        b.count("Bad", &[], 1)
+            .unwrap_err()
+            .contains("not a counter name")
+    );
+}

@@ -1,6 +1,7 @@
 //! The audit log: what the policies did, aggregated per batch, appended as JSON lines to a
-//! file in a directory granted to the stage. The contract has no metrics import, so this is
-//! the plugin's own record; the host separately counts records withheld per destination.
+//! file in a directory granted to the stage. The same tallies also go to the host's metrics
+//! as the plugin counter `decisions` (`sluice_plugin_events_total{plugin, event="decisions",
+//! tenant, destination, rule}`), with or without the log.
 //!
 //! One line per (tenant, destination, rule) and batch:
 //! `{"time":"2026-01-02T03:04:05.678Z","signal":"traces","tenant":"acme","destination":"vendor","rule":"third_party","count":12}`
@@ -42,6 +43,13 @@ impl Tally {
             .counts
             .entry((tenant.map(Into::into), destination.map(Into::into), rule))
             .or_default() += n;
+    }
+
+    /// Every count: (tenant, destination, rule, records).
+    pub fn entries(&self) -> impl Iterator<Item = (Option<&str>, Option<&str>, &'static str, u64)> {
+        self.counts
+            .iter()
+            .map(|((t, d, r), n)| (t.as_deref(), d.as_deref(), *r, *n))
     }
 
     /// Whether nothing was counted.

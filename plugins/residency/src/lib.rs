@@ -125,6 +125,13 @@ impl Plugin for Residency {
             }
         }
         content::apply(batch, &config.content, &plans)?;
+        for (tenant, destination, rule, n) in tally.entries() {
+            let mut labels = vec![("rule", rule)];
+            // A tenant id too long for a label value (128 bytes) is counted as `other`.
+            labels.extend(tenant.map(|t| ("tenant", if t.len() <= 128 { t } else { "other" })));
+            labels.extend(destination.map(|d| ("destination", d)));
+            batch.count("decisions", &labels, n)?;
+        }
         // Last, so a batch that fails above leaves no audit line; a failed write fails the
         // batch (quarantined under the default `fail_closed`) rather than go unaudited.
         if let Some(log) = audit

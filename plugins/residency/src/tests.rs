@@ -607,6 +607,31 @@ fn the_audit_log_gets_one_line_per_tenant_destination_and_rule() {
 }
 
 #[test]
+fn decisions_are_counted_for_the_host_metrics_without_an_audit_log() {
+    let mut plugin = Residency::init(POLICIES).unwrap();
+    let mut b = destinations(TestBatch::new(Signal::Span));
+    for t in ["acme", "acme", ""] {
+        b.push(llm_span(t, "x"));
+    }
+    b.process(&mut plugin).unwrap();
+    let counts: Vec<String> = b
+        .counts()
+        .iter()
+        .map(|c| {
+            let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{} {} {}", c.name, labels.join(","), c.value)
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            "decisions rule=third_party,destination=vendor 1",
+            "decisions rule=region,tenant=acme,destination=us-archive 2",
+        ]
+    );
+}
+
+#[test]
 fn metric_points_lose_content_but_are_not_marked() {
     let mut plugin = Residency::init(POLICIES).unwrap();
     let mut b = destinations(TestBatch::new(Signal::MetricPoint))

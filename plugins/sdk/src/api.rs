@@ -37,4 +37,9 @@ pub trait RecordsApi {
     fn deny_destination(&mut self, rows: &[u32], destination: &str) -> Result<(), String>;
     /// Every configured destination.
     fn destinations(&self) -> Vec<Destination>;
+    /// Adds to one of the plugin's counters; a no-op where nothing collects them.
+    fn count(&mut self, name: &str, labels: &[(&str, &str)], value: u64) -> Result<(), String> {
+        let _ = (name, labels, value);
+        Ok(())
+    }
 }

@@ -110,4 +110,11 @@ impl<'a> Batch<'a> {
     pub fn destinations(&self) -> Vec<Destination> {
         self.api.destinations()
     }
+
+    /// Adds `value` to the plugin's counter `name` with `labels`: the host exports it as
+    /// `sluice_plugin_events_total{plugin, event = name, labels...}`. Counted only if this
+    /// `process` call succeeds. Labels are names from config, never record content.
+    pub fn count(&mut self, name: &str, labels: &[(&str, &str)], value: u64) -> Result<(), String> {
+        self.api.count(name, labels, value)
+    }
 }

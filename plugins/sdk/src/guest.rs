@@ -194,6 +194,14 @@ impl RecordsApi for GuestRecords<'_> {
         self.inner.deny_destination(rows, destination)
     }
 
+    fn count(&mut self, name: &str, labels: &[(&str, &str)], value: u64) -> Result<(), String> {
+        let labels: Vec<(String, String)> = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.inner.count(name, &labels, value)
+    }
+
     fn destinations(&self) -> Vec<t::Destination> {
         w::destinations()
             .into_iter()

@@ -27,6 +27,7 @@
 mod api;
 mod batch;
 mod column;
+pub mod counters;
 pub mod testing;
 mod types;
 

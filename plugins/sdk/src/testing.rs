@@ -37,6 +37,7 @@
 
 use crate::api::RecordsApi;
 use crate::batch::Batch;
+use crate::counters::Count;
 use crate::types::{
     Column, Destination, Key, PackedStrings, Scope, Signal, TextOrigin, Texts, ValueKind,
 };
@@ -226,6 +227,8 @@ pub struct TestBatch {
     live: Vec<usize>,
     journal: Vec<Edit>,
     leaves: Vec<(usize, Anchor)>,
+    pending_counts: Vec<Count>,
+    counts: Vec<Count>,
 }
 
 impl TestBatch {
@@ -239,7 +242,14 @@ impl TestBatch {
             live: Vec::new(),
             journal: Vec::new(),
             leaves: Vec::new(),
+            pending_counts: Vec::new(),
+            counts: Vec::new(),
         }
+    }
+
+    /// Every counter increment of the successful calls so far, in call order.
+    pub fn counts(&self) -> &[Count] {
+        &self.counts
     }
 
     /// Adds a record.
@@ -279,12 +289,17 @@ impl TestBatch {
             .collect();
         self.journal.clear();
         self.leaves.clear();
+        self.pending_counts.clear();
         let result = plugin.process(&mut Batch::new(self));
         match &result {
-            Ok(()) => self.commit(),
+            Ok(()) => {
+                self.commit();
+                self.counts.append(&mut self.pending_counts);
+            }
             Err(_) => {
                 self.journal.clear();
                 self.leaves.clear();
+                self.pending_counts.clear();
             }
         }
         result
@@ -575,6 +590,11 @@ impl RecordsApi for TestBatch {
 
     fn destinations(&self) -> Vec<Destination> {
         self.destinations.clone()
+    }
+
+    fn count(&mut self, name: &str, labels: &[(&str, &str)], value: u64) -> Result<(), String> {
+        self.pending_counts.push(Count::new(name, labels, value)?);
+        Ok(())
     }
 }
 

@@ -11,6 +11,8 @@
 //! drop = true
 //! add_destination = "evals"
 //! deny_destination = "vendor"
+//! count = "matched"                                # a plugin counter, + matching rows
+//! labels = { rule = "acme" }
 //! ```
 
 use serde::Deserialize;
@@ -34,6 +36,10 @@ struct Rule {
     drop: bool,
     add_destination: Option<String>,
     deny_destination: Option<String>,
+    /// A plugin counter incremented by the number of matching rows, labelled with `labels`.
+    count: Option<String>,
+    #[serde(default)]
+    labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +138,14 @@ impl Plugin for Edit {
             }
             if let Some(key) = &rule.remove {
                 batch.remove(&Key::record(key.as_str()), &rows)?;
+            }
+            if let Some(name) = &rule.count {
+                let labels: Vec<(&str, &str)> = rule
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                batch.count(name, &labels, rows.len() as u64)?;
             }
             if let Some(rep) = &rule.replace {
                 let texts = batch.texts(&rows)?;
