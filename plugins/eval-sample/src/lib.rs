@@ -87,7 +87,10 @@
 //! refill by record time, so replaying a file gives the same picks. At most
 //! `budget.max_tenants` tenants have buckets; the least recently seen is forgotten first and
 //! comes back with full buckets. Budgets are per instance too (see above). The weight is the
-//! design weight 1 / rate: budget refusals are not accounted for in it.
+//! design weight 1 / rate: budget refusals are not accounted for in it. Each refused trace is
+//! counted once through the contract's `count` (`sluice_plugin_events_total{event =
+//! "budget_exhausted", tenant, kind = "rate"|"rule"}`); the host counts the picks themselves
+//! from the marks (`sluice_eval_picked_records_total`, `sluice_eval_picked_traces_total`).
 //!
 //! # Time
 //!
@@ -165,6 +168,8 @@ pub struct State {
     budgets: Budgets,
     /// The latest record time seen (Unix ns): the time of records that carry none.
     latest: Option<i64>,
+    /// Traces a budget refused since the last [`State::take_refused`], by tenant and kind.
+    refused: std::collections::BTreeMap<(String, &'static str), u64>,
 }
 
 /// What a pick of one trace (or of one record outside a trace) decided.
@@ -280,6 +285,7 @@ impl State {
                 settings.max_tenants,
             ),
             latest: None,
+            refused: Default::default(),
         }
     }
 
@@ -312,6 +318,10 @@ impl State {
                 });
             } else {
                 memo.rate_refused = true;
+                *self
+                    .refused
+                    .entry((tenant.to_string(), "rate"))
+                    .or_default() += 1;
             }
         }
         if pick.is_none()
@@ -325,6 +335,10 @@ impl State {
                 });
             } else {
                 memo.rule_refused = true;
+                *self
+                    .refused
+                    .entry((tenant.to_string(), "rule"))
+                    .or_default() += 1;
             }
         }
         memo.picked = pick.map(|p| (p.reason, p.weight));
@@ -334,6 +348,11 @@ impl State {
             self.memory.insert(t, memo);
         }
         pick
+    }
+
+    /// The budget refusals counted since the last call: ((tenant, kind), traces).
+    pub fn take_refused(&mut self) -> std::collections::BTreeMap<(String, &'static str), u64> {
+        std::mem::take(&mut self.refused)
     }
 
     /// Whether the trace is remembered as picked.
@@ -579,6 +598,16 @@ impl Plugin for EvalSample {
             if let Some(p) = state.decide(unit.trace, rate_pass, rule, tenant, time.unwrap_or(0)) {
                 picks.push((u, p));
             }
+        }
+        // Budget exhaustion, for the host's metrics (the picks themselves it counts from the
+        // marks). A tenant id too long for a label value is counted as `other`.
+        for ((tenant, kind), n) in state.take_refused() {
+            let tenant = if tenant.len() <= 128 {
+                tenant.as_str()
+            } else {
+                "other"
+            };
+            batch.count("budget_exhausted", &[("tenant", tenant), ("kind", kind)], n)?;
         }
         if picks.is_empty() {
             return Ok(());

@@ -137,6 +137,16 @@ fn budget_refusals_are_final_per_kind_and_a_rule_can_still_pick() {
     // The rule bucket is empty now: a rule-matching trace is refused and stays refused.
     assert_eq!(st.decide(id(5), None, Some(0), "a", 60_000_000_000), None);
     assert_eq!(st.decide(id(5), None, Some(0), "a", 600_000_000_000), None);
+    // Each refusal is counted once, for the host's `budget_exhausted` counter.
+    let refused: Vec<_> = st.take_refused().into_iter().collect();
+    assert_eq!(
+        refused,
+        [
+            (("a".to_string(), "rate"), 1),
+            (("a".to_string(), "rule"), 1)
+        ]
+    );
+    assert!(st.take_refused().is_empty());
     assert!(
         st.decide(id(6), None, Some(0), "a", 600_000_000_000)
             .is_some()
