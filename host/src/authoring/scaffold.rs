@@ -16,6 +16,10 @@ const SDK_SOURCES: &[(&str, &str)] = &[
         include_str!("../../../plugins/sdk/src/column.rs"),
     ),
     (
+        "counters.rs",
+        include_str!("../../../plugins/sdk/src/counters.rs"),
+    ),
+    (
         "guest.rs",
         include_str!("../../../plugins/sdk/src/guest.rs"),
     ),
