@@ -118,6 +118,7 @@ pub struct Metrics {
     eval_reasons: Mutex<HashSet<String>>,
     buffered_traces: Gauge,
     buffered_spans: Gauge,
+    buffered_bytes: Gauge,
     released_early: Counter,
     withheld: Family<SignalDestinationTenant, Counter>,
     chain_generation: Gauge,
@@ -209,6 +210,7 @@ impl Metrics {
             eval_reasons: Mutex::new(HashSet::new()),
             buffered_traces: Gauge::default(),
             buffered_spans: Gauge::default(),
+            buffered_bytes: Gauge::default(),
             released_early: Counter::default(),
             withheld: Family::default(),
             chain_generation: Gauge::default(),
@@ -301,8 +303,13 @@ impl Metrics {
             m.buffered_spans.clone(),
         );
         registry.register(
+            "trace_buffer_bytes",
+            "Encoded bytes of the spans held in the trace buffer",
+            m.buffered_bytes.clone(),
+        );
+        registry.register(
             "trace_buffer_released_early",
-            "Traces released before their decision wait because the buffer hit max_spans",
+            "Traces released before their decision wait because the buffer hit max_spans or max_bytes",
             m.released_early.clone(),
         );
         registry.register(
@@ -421,12 +428,13 @@ impl Metrics {
     }
 
     /// The trace buffer's occupancy, and its early releases since start.
-    pub fn trace_buffer(&self, traces: usize, spans: usize, released_early: u64) {
-        self.buffered_traces.set(traces as i64);
-        self.buffered_spans.set(spans as i64);
+    pub fn trace_buffer(&self, s: crate::tracebuf::BufferStats) {
+        self.buffered_traces.set(s.traces as i64);
+        self.buffered_spans.set(s.spans as i64);
+        self.buffered_bytes.set(s.bytes as i64);
         let seen = self.released_early.get();
         self.released_early
-            .inc_by(released_early.saturating_sub(seen));
+            .inc_by(s.released_early.saturating_sub(seen));
     }
 
     /// Records and traces the eval sampler picked in one batch. Reasons are rule names from

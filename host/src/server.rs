@@ -37,6 +37,16 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
     let spend = crate::spend::Spend::from_config(config);
     let metrics = Arc::new(Metrics::with_spend(config.admin.tenant_label_cap, spend));
     let exports = Arc::new(Exports::start(config, &metrics).map_err(ServerError::Exporter)?);
+    // Spend as OTLP metrics: every interval, and once more after the last batch (below).
+    let spend_stop = CancellationToken::new();
+    let spend_export = crate::spend::export::SpendExport::from_config(config).map(|e| {
+        Arc::new(e).spawn(
+            metrics.clone(),
+            exports.clone(),
+            spend_stop.clone(),
+            Duration::from_millis(config.admin.shutdown_timeout_ms),
+        )
+    });
     let live = Arc::new(LiveChain::new(app.plugins.clone()));
     let (pipeline, workers) =
         PipelineService::start(app.workers, &live, &app.destinations, metrics.clone())?;
@@ -139,6 +149,11 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
     drop(ingest);
     let _ =
         tokio::task::spawn_blocking(move || workers.into_iter().for_each(|w| drop(w.join()))).await;
+    // Every batch has been counted: the final spend export goes on the queues before they drain.
+    spend_stop.cancel();
+    if let Some(task) = spend_export {
+        let _ = task.await;
+    }
     exports
         .shutdown(Duration::from_millis(config.admin.shutdown_timeout_ms))
         .await;
@@ -165,8 +180,7 @@ async fn release_traces(
             _ = interval.tick() => ingest.release_traces(false).await,
             _ = stop.cancelled() => break,
         }
-        let (traces, spans, early) = buffer.stats();
-        metrics.trace_buffer(traces, spans, early);
+        metrics.trace_buffer(buffer.stats());
     }
     ingest.release_traces(true).await;
 }

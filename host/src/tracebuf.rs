@@ -1,7 +1,7 @@
 //! Holding spans by trace id for a decision wait, so the plugin chain sees whole traces in
 //! one batch: a rule that looks at every span of a trace (the eval sampler's "pick the
 //! trace if any span errored") then works even when the trace's spans arrive in different
-//! requests. Memory is bounded: past `max_spans` the oldest traces are released early and
+//! requests. Memory is bounded: past `max_spans` or `max_bytes` the oldest traces are released early and
 //! counted, and when released spans pile up faster than the chain takes them, new requests
 //! are refused with a retryable status.
 
@@ -22,6 +22,9 @@ pub struct TraceBufferConfig {
     /// The most spans held at once; past it the oldest traces go early.
     #[serde(default = "default_max_spans")]
     pub max_spans: usize,
+    /// The most bytes (encoded protobuf size) held at once; past it the oldest traces go early.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: usize,
     /// The most spans in one batch released to the chain.
     #[serde(default = "default_batch_spans")]
     pub max_batch_spans: usize,
@@ -33,6 +36,10 @@ fn default_wait_ms() -> u64 {
 
 fn default_max_spans() -> usize {
     200_000
+}
+
+fn default_max_bytes() -> usize {
+    256 << 20
 }
 
 fn default_batch_spans() -> usize {
@@ -47,9 +54,24 @@ struct State {
     /// First-seen order, with each trace's release time.
     order: VecDeque<(TraceId, Instant)>,
     spans: usize,
+    /// Encoded size of the spans held (their resource and scope copies included).
+    bytes: usize,
     released_early: u64,
     /// Spans released but not yet through the chain.
     in_flight: usize,
+}
+
+/// What the buffer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferStats {
+    /// Traces held.
+    pub traces: usize,
+    /// Spans held.
+    pub spans: usize,
+    /// Their encoded size.
+    pub bytes: usize,
+    /// Traces released before their wait because a bound was hit, since start.
+    pub released_early: u64,
 }
 
 /// The buffer; shared by the receivers (which add) and the releasing task.
@@ -65,6 +87,14 @@ pub struct Full(pub usize);
 
 fn span_count(rs: &ResourceSpans) -> usize {
     rs.scope_spans.iter().map(|s| s.spans.len()).sum()
+}
+
+/// (spans, encoded bytes) of held parts.
+fn weigh(parts: &[ResourceSpans]) -> (usize, usize) {
+    use prost::Message;
+    parts
+        .iter()
+        .fold((0, 0), |(n, b), p| (n + span_count(p), b + p.encoded_len()))
 }
 
 impl TraceBuffer {
@@ -119,7 +149,9 @@ impl TraceBuffer {
                     match id {
                         None => now_out.push(part),
                         Some(id) => {
-                            state.spans += span_count(&part);
+                            let (n, b) = weigh(std::slice::from_ref(&part));
+                            state.spans += n;
+                            state.bytes += b;
                             let parts = state.traces.entry(id).or_default();
                             if parts.is_empty() {
                                 state.order.push_back((id, release_at));
@@ -131,12 +163,14 @@ impl TraceBuffer {
             }
         }
         let mut out = self.batches(now_out, &mut state);
-        while state.spans > self.config.max_spans {
+        while state.spans > self.config.max_spans || state.bytes > self.config.max_bytes {
             let Some((id, _)) = state.order.pop_front() else {
                 break;
             };
             if let Some(parts) = state.traces.remove(&id) {
-                state.spans -= parts.iter().map(span_count).sum::<usize>();
+                let (n, b) = weigh(&parts);
+                state.spans -= n;
+                state.bytes -= b;
                 state.released_early += 1;
                 out.extend(self.batches(parts, &mut state));
             }
@@ -154,7 +188,9 @@ impl TraceBuffer {
             }
             state.order.pop_front();
             if let Some(p) = state.traces.remove(&id) {
-                state.spans -= p.iter().map(span_count).sum::<usize>();
+                let (n, b) = weigh(&p);
+                state.spans -= n;
+                state.bytes -= b;
                 parts.extend(p);
             }
         }
@@ -167,10 +203,15 @@ impl TraceBuffer {
         state.in_flight = state.in_flight.saturating_sub(spans);
     }
 
-    /// (traces held, spans held, traces released early since start).
-    pub fn stats(&self) -> (usize, usize, u64) {
+    /// What the buffer holds now, and its early releases since start.
+    pub fn stats(&self) -> BufferStats {
         let s = self.lock();
-        (s.traces.len(), s.spans, s.released_early)
+        BufferStats {
+            traces: s.traces.len(),
+            spans: s.spans,
+            bytes: s.bytes,
+            released_early: s.released_early,
+        }
     }
 
     /// Packs parts into requests of at most `max_batch_spans` spans (a trace's parts stay

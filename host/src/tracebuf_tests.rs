@@ -39,6 +39,7 @@ fn buffer(max_spans: usize, max_batch_spans: usize) -> TraceBuffer {
     TraceBuffer::new(TraceBufferConfig {
         decision_wait_ms: 1_000,
         max_spans,
+        max_bytes: usize::MAX,
         max_batch_spans,
     })
 }
@@ -59,7 +60,8 @@ fn a_trace_split_over_requests_is_released_whole_after_its_wait() {
     assert!(b.due(t0 + Duration::from_millis(999), false).is_empty());
     let due = b.due(t0 + Duration::from_millis(1_000), false);
     assert_eq!(names(&due), [["a1", "a2", "b1"]]);
-    assert_eq!(b.stats(), (0, 0, 0));
+    let s = b.stats();
+    assert_eq!((s.traces, s.spans, s.bytes, s.released_early), (0, 0, 0, 0));
 }
 
 #[test]
@@ -69,7 +71,9 @@ fn over_the_bound_the_oldest_traces_go_early_and_are_counted() {
     b.add(request(&[(1, "a1"), (1, "a2")]), t0).unwrap();
     let early = b.add(request(&[(2, "b1"), (3, "c1")]), t0).unwrap();
     assert_eq!(names(&early), [["a1", "a2"]]);
-    assert_eq!(b.stats(), (2, 2, 1));
+    let s = b.stats();
+    assert_eq!((s.traces, s.spans, s.released_early), (2, 2, 1));
+    assert!(s.bytes > 0);
 }
 
 #[test]
@@ -83,4 +87,22 @@ fn releases_are_batched_and_backlog_refuses_new_spans() {
     assert!(b.add(request(&[(4, "d"), (5, "e")]), t0).is_err());
     b.done(3);
     assert!(b.add(request(&[(4, "d"), (5, "e")]), t0).is_ok());
+}
+
+#[test]
+fn the_byte_bound_releases_early_too() {
+    let b = TraceBuffer::new(TraceBufferConfig {
+        decision_wait_ms: 1_000,
+        max_spans: 100,
+        max_bytes: 60,
+        max_batch_spans: 100,
+    });
+    let t0 = Instant::now();
+    b.add(request(&[(1, "first-span-with-a-long-name")]), t0)
+        .unwrap();
+    let early = b
+        .add(request(&[(2, "second-span-with-a-long-name")]), t0)
+        .unwrap();
+    assert_eq!(names(&early), [["first-span-with-a-long-name"]]);
+    assert!(b.stats().bytes <= 60);
 }

@@ -2,7 +2,9 @@
 //! them all in one pass instead of one per restart.
 
 use super::load::Problem;
-use super::{Config, DestinationKind, PluginConfig, ReceiverConfig, TenantSource};
+use super::{
+    Config, ConnectionLimits, DestinationKind, PluginConfig, ReceiverConfig, TenantSource,
+};
 use std::collections::HashSet;
 
 /// The most destinations one config may have; per-record routing keeps them in a bit mask.
@@ -39,6 +41,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     let names = destinations(config, &mut p);
     routing(config, &names, &mut p);
     tenancy(config, &mut p);
+    p.0.extend(crate::spend::validate(config));
     p.0
 }
 
@@ -73,8 +76,48 @@ fn receivers(config: &Config, p: &mut Problems) {
                         format!("{address} is used by another receiver"),
                     );
                 }
+                if let Some(limits) = r.limits() {
+                    connection_limits(&limits, &|f: &str| format!("receivers[{i}].{f}"), p);
+                }
             }
         }
+    }
+}
+
+/// The most a receiver timeout may be: one hour.
+const MAX_RECEIVER_TIMEOUT_MS: u64 = 3_600_000;
+
+fn connection_limits(l: &ConnectionLimits, at: &dyn Fn(&str) -> String, p: &mut Problems) {
+    for (field, ms) in [
+        ("header_read_timeout_ms", l.header_read_timeout_ms),
+        ("body_read_timeout_ms", l.body_read_timeout_ms),
+        ("idle_timeout_ms", l.idle_timeout_ms),
+        ("keepalive_timeout_ms", l.keepalive_timeout_ms),
+    ] {
+        if !(1..=MAX_RECEIVER_TIMEOUT_MS).contains(&ms) {
+            p.add(
+                at(field),
+                format!("{ms} is outside 1..={MAX_RECEIVER_TIMEOUT_MS}"),
+            );
+        }
+    }
+    if l.keepalive_interval_ms > MAX_RECEIVER_TIMEOUT_MS {
+        p.add(
+            at("keepalive_interval_ms"),
+            format!(
+                "{} is more than {MAX_RECEIVER_TIMEOUT_MS} (0 turns pings off)",
+                l.keepalive_interval_ms
+            ),
+        );
+    }
+    if !(1..=1_000_000).contains(&l.max_connections) {
+        p.add(
+            at("max_connections"),
+            format!("{} is outside 1..=1000000", l.max_connections),
+        );
+    }
+    if l.max_concurrent_streams == 0 {
+        p.add(at("max_concurrent_streams"), "must be at least 1");
     }
 }
 
@@ -112,6 +155,9 @@ fn plugins(config: &Config, p: &mut Problems) {
         }
         if t.max_spans == 0 {
             p.add("trace_buffer.max_spans", "must be at least 1");
+        }
+        if t.max_bytes < 1024 {
+            p.add("trace_buffer.max_bytes", "must be at least 1024");
         }
         if t.max_batch_spans == 0 {
             p.add("trace_buffer.max_batch_spans", "must be at least 1");
@@ -237,6 +283,10 @@ fn destinations<'c>(config: &'c Config, p: &mut Problems) -> HashSet<&'c str> {
         if d.queue.capacity == 0 || d.queue.workers == 0 {
             p.add(at("queue"), "`capacity` and `workers` must be more than 0");
         }
+        if d.queue.max_bytes == 0 {
+            p.add(at("queue.max_bytes"), "must be more than 0");
+        }
+        client_certificate(d, otlp, &at, p);
         if d.retry.initial_backoff_ms == 0 || d.retry.max_backoff_ms < d.retry.initial_backoff_ms {
             p.add(
                 at("retry"),
@@ -245,6 +295,47 @@ fn destinations<'c>(config: &'c Config, p: &mut Problems) -> HashSet<&'c str> {
         }
     }
     names
+}
+
+/// `client_cert` and `client_key`: both or neither, OTLP over `https` only. Whether the files
+/// are usable is checked when the exporter is built (at startup), naming the file.
+fn client_certificate(
+    d: &super::DestinationConfig,
+    otlp: bool,
+    at: &dyn Fn(&str) -> String,
+    p: &mut Problems,
+) {
+    let (cert, key) = (d.client_cert.is_some(), d.client_key.is_some());
+    if !cert && !key {
+        return;
+    }
+    if !otlp {
+        let field = if cert { "client_cert" } else { "client_key" };
+        p.add(
+            at(field),
+            "only OTLP destinations (`otlp_grpc`, `otlp_http`) present a client certificate",
+        );
+        return;
+    }
+    match (cert, key) {
+        (true, false) => p.add(
+            at("client_key"),
+            "missing: `client_cert` needs its private key in `client_key`",
+        ),
+        (false, true) => p.add(
+            at("client_cert"),
+            "missing: `client_key` needs its certificate in `client_cert`",
+        ),
+        _ => {}
+    }
+    if let Some(e) = &d.endpoint
+        && e.starts_with("http://")
+    {
+        p.add(
+            at("client_cert"),
+            format!("a client certificate needs an https:// endpoint, not `{e}`"),
+        );
+    }
 }
 
 fn routing(config: &Config, destinations: &HashSet<&str>, p: &mut Problems) {
