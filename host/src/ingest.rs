@@ -103,6 +103,11 @@ impl Ingest {
         }
     }
 
+    /// The metrics requests are counted in (the receivers add their connection metrics).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
     /// Spans go through `buffer` (held by trace id) before the chain. Call before cloning.
     pub fn with_trace_buffer(mut self, buffer: Arc<TraceBuffer>) -> Self {
         Arc::get_mut(&mut self.inner)
@@ -173,6 +178,11 @@ impl Ingest {
     async fn process(&self, payload: Payload, mode: Enqueue) -> Result<Accepted, IngestError> {
         let i = &self.inner;
         let signal = signal_name(payload.signal());
+        // Every destination is a full `reject` queue: whatever the chain routes the records
+        // to, the request would be refused after it; refuse it now instead of running it.
+        if mode == Enqueue::ByPolicy && i.exports.all_full() {
+            return Err(unavailable("every destination queue is full"));
+        }
         let outcome = i
             .pipeline
             .run(payload)
@@ -201,9 +211,8 @@ impl Ingest {
                 i.metrics
                     .dropped(signal, DropReason::Unroutable, unroutable);
                 let parts = router::split(p.payload, &p.masks, i.destinations);
-                let targets: Vec<usize> = parts.iter().map(|(d, _)| *d).collect();
                 // All or nothing: a rejected request must not leave copies that its retry duplicates.
-                if mode == Enqueue::ByPolicy && !i.exports.have_room(&targets) {
+                if mode == Enqueue::ByPolicy && !i.exports.have_room_for(&parts) {
                     return Err(unavailable("a destination queue is full"));
                 }
                 for (d, part) in parts {

@@ -112,7 +112,7 @@ pub struct Metrics {
     plugin_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
     plugin_reloads: Family<OutcomeLabel, Counter>,
     plugin_events: Family<Vec<(String, String)>, Counter>,
-    plugin_event_sets: Mutex<std::collections::HashMap<String, HashSet<Vec<(String, String)>>>>,
+    plugin_event_sets: Mutex<LabelSetsByPlugin>,
     eval_records: Family<EvalLabels, Counter>,
     eval_traces: Family<EvalLabels, Counter>,
     eval_reasons: Mutex<HashSet<String>>,
@@ -154,6 +154,9 @@ impl DropReason {
         }
     }
 }
+
+/// The distinct label sets each plugin stage has reported, for the per-stage cap.
+type LabelSetsByPlugin = std::collections::HashMap<String, HashSet<Vec<(String, String)>>>;
 
 /// `value` itself while fewer than `cap` distinct values were seen (or it is one of them),
 /// else `other`: label values that come from data cannot grow the series without bound.

@@ -24,6 +24,27 @@ pub enum ReceiverConfig {
         max_request_bytes: usize,
         /// TLS; plaintext when absent.
         tls: Option<ServerTls>,
+        /// See [`ConnectionLimits::header_read_timeout_ms`].
+        #[serde(default = "header_read_timeout_ms")]
+        header_read_timeout_ms: u64,
+        /// See [`ConnectionLimits::body_read_timeout_ms`].
+        #[serde(default = "body_read_timeout_ms")]
+        body_read_timeout_ms: u64,
+        /// See [`ConnectionLimits::idle_timeout_ms`].
+        #[serde(default = "idle_timeout_ms")]
+        idle_timeout_ms: u64,
+        /// See [`ConnectionLimits::max_connections`].
+        #[serde(default = "max_connections")]
+        max_connections: usize,
+        /// See [`ConnectionLimits::max_concurrent_streams`].
+        #[serde(default = "max_concurrent_streams")]
+        max_concurrent_streams: u32,
+        /// See [`ConnectionLimits::keepalive_interval_ms`].
+        #[serde(default = "keepalive_interval_ms")]
+        keepalive_interval_ms: u64,
+        /// See [`ConnectionLimits::keepalive_timeout_ms`].
+        #[serde(default = "keepalive_timeout_ms")]
+        keepalive_timeout_ms: u64,
     },
     /// OTLP over HTTP (`/v1/traces`, `/v1/logs`, `/v1/metrics`; protobuf or JSON).
     OtlpHttp {
@@ -35,7 +56,134 @@ pub enum ReceiverConfig {
         max_request_bytes: usize,
         /// TLS; plaintext when absent.
         tls: Option<ServerTls>,
+        /// See [`ConnectionLimits::header_read_timeout_ms`].
+        #[serde(default = "header_read_timeout_ms")]
+        header_read_timeout_ms: u64,
+        /// See [`ConnectionLimits::body_read_timeout_ms`].
+        #[serde(default = "body_read_timeout_ms")]
+        body_read_timeout_ms: u64,
+        /// See [`ConnectionLimits::idle_timeout_ms`].
+        #[serde(default = "idle_timeout_ms")]
+        idle_timeout_ms: u64,
+        /// See [`ConnectionLimits::max_connections`].
+        #[serde(default = "max_connections")]
+        max_connections: usize,
+        /// See [`ConnectionLimits::max_concurrent_streams`].
+        #[serde(default = "max_concurrent_streams")]
+        max_concurrent_streams: u32,
+        /// See [`ConnectionLimits::keepalive_interval_ms`].
+        #[serde(default = "keepalive_interval_ms")]
+        keepalive_interval_ms: u64,
+        /// See [`ConnectionLimits::keepalive_timeout_ms`].
+        #[serde(default = "keepalive_timeout_ms")]
+        keepalive_timeout_ms: u64,
     },
+}
+
+impl ReceiverConfig {
+    /// The connection limits of a network receiver (`None` for a file receiver).
+    pub fn limits(&self) -> Option<ConnectionLimits> {
+        match self {
+            ReceiverConfig::File { .. } => None,
+            ReceiverConfig::OtlpGrpc {
+                header_read_timeout_ms,
+                body_read_timeout_ms,
+                idle_timeout_ms,
+                max_connections,
+                max_concurrent_streams,
+                keepalive_interval_ms,
+                keepalive_timeout_ms,
+                ..
+            }
+            | ReceiverConfig::OtlpHttp {
+                header_read_timeout_ms,
+                body_read_timeout_ms,
+                idle_timeout_ms,
+                max_connections,
+                max_concurrent_streams,
+                keepalive_interval_ms,
+                keepalive_timeout_ms,
+                ..
+            } => Some(ConnectionLimits {
+                header_read_timeout_ms: *header_read_timeout_ms,
+                body_read_timeout_ms: *body_read_timeout_ms,
+                idle_timeout_ms: *idle_timeout_ms,
+                max_connections: *max_connections,
+                max_concurrent_streams: *max_concurrent_streams,
+                keepalive_interval_ms: *keepalive_interval_ms,
+                keepalive_timeout_ms: *keepalive_timeout_ms,
+            }),
+        }
+    }
+}
+
+/// How a network receiver protects itself from slow, idle and too many clients (slow-loris).
+/// Every timeout is a deadline on the client's progress, never on sluice's own processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A new connection must complete its TLS handshake and send its first request within
+    /// this many ms of being accepted; otherwise it is closed. Over HTTP/1.1 hyper's header
+    /// read timer also bounds every request head by it, from when the connection waits for
+    /// one (so an idle keep-alive connection closes after it, and a head dribbled from the
+    /// first bytes gets at most twice this).
+    pub header_read_timeout_ms: u64,
+    /// A request's body must arrive in full within this many ms of its head; otherwise the
+    /// request is answered 408 (HTTP; the HTTP/1.1 connection is closed) or
+    /// `DEADLINE_EXCEEDED` (gRPC).
+    pub body_read_timeout_ms: u64,
+    /// A connection with no request in flight for this long is closed (HTTP/2: `GOAWAY`).
+    pub idle_timeout_ms: u64,
+    /// Open connections (TLS handshakes included) at most; a connection accepted beyond it is
+    /// closed at once, without reading from it.
+    pub max_connections: usize,
+    /// HTTP/2 (and gRPC): concurrent requests per connection (`SETTINGS_MAX_CONCURRENT_STREAMS`).
+    pub max_concurrent_streams: u32,
+    /// HTTP/2 (and gRPC): ping an idle connection this often (0: never), to find dead peers.
+    pub keepalive_interval_ms: u64,
+    /// HTTP/2 (and gRPC): close the connection when a ping is not answered within this.
+    pub keepalive_timeout_ms: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout_ms: header_read_timeout_ms(),
+            body_read_timeout_ms: body_read_timeout_ms(),
+            idle_timeout_ms: idle_timeout_ms(),
+            max_connections: max_connections(),
+            max_concurrent_streams: max_concurrent_streams(),
+            keepalive_interval_ms: keepalive_interval_ms(),
+            keepalive_timeout_ms: keepalive_timeout_ms(),
+        }
+    }
+}
+
+fn header_read_timeout_ms() -> u64 {
+    10_000
+}
+
+fn body_read_timeout_ms() -> u64 {
+    30_000
+}
+
+fn idle_timeout_ms() -> u64 {
+    120_000
+}
+
+fn max_connections() -> usize {
+    4096
+}
+
+fn max_concurrent_streams() -> u32 {
+    100
+}
+
+fn keepalive_interval_ms() -> u64 {
+    30_000
+}
+
+fn keepalive_timeout_ms() -> u64 {
+    10_000
 }
 
 fn grpc_address() -> SocketAddr {
@@ -173,6 +321,11 @@ pub struct DestinationConfig {
     pub timeout_ms: u64,
     /// For OTLP: a CA (PEM) to trust besides the system's, for `https` endpoints.
     pub ca: Option<PathBuf>,
+    /// For OTLP over `https`: a client certificate chain (PEM) presented to the server
+    /// (mutual TLS); set together with `client_key`.
+    pub client_cert: Option<PathBuf>,
+    /// For OTLP over `https`: the private key (PEM) of `client_cert`.
+    pub client_key: Option<PathBuf>,
     /// The destination's own queue.
     #[serde(default)]
     pub queue: QueueConfig,
@@ -240,9 +393,13 @@ pub struct QueueConfig {
     /// Concurrent exports.
     #[serde(default = "queue_workers")]
     pub workers: usize,
-    /// What a full queue does.
+    /// What a full queue does (full by count or by bytes).
     #[serde(default)]
     pub on_full: OnFull,
+    /// Encoded (protobuf) bytes of the queued payloads at most. A single payload larger than
+    /// this is queued only when the queue is empty.
+    #[serde(default = "queue_max_bytes")]
+    pub max_bytes: usize,
 }
 
 impl Default for QueueConfig {
@@ -251,8 +408,13 @@ impl Default for QueueConfig {
             capacity: queue_capacity(),
             workers: queue_workers(),
             on_full: OnFull::default(),
+            max_bytes: queue_max_bytes(),
         }
     }
+}
+
+fn queue_max_bytes() -> usize {
+    64 << 20
 }
 
 fn queue_capacity() -> usize {
@@ -400,4 +562,109 @@ fn tenant_label_cap() -> usize {
 
 fn shutdown_timeout_ms() -> u64 {
     10_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigError, load_str};
+    use std::path::Path;
+
+    /// Every problem of a config whose only destination is `destination` (TOML lines) and
+    /// whose receivers are `receivers` (TOML tables).
+    fn problems(receivers: &str, destination: &str) -> Vec<String> {
+        let text = format!("{receivers}\n[[destinations]]\nname = \"d\"\n{destination}\n");
+        match load_str(&text, "t.toml", Path::new(".")) {
+            Ok(_) => Vec::new(),
+            Err(ConfigError::Invalid { problems, .. }) => {
+                problems.iter().map(|p| p.to_string()).collect()
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn connection_limits_default_and_are_read_per_receiver() {
+        let config: crate::config::Config = toml::from_str(
+            "[[receivers]]\ntype = \"otlp_http\"\nheader_read_timeout_ms = 300\nmax_connections = 7\n\
+             [[receivers]]\ntype = \"otlp_grpc\"\n[[receivers]]\ntype = \"file\"\npath = \"-\"\n",
+        )
+        .unwrap();
+        let http = config.receivers[0].limits().unwrap();
+        assert_eq!(
+            (http.header_read_timeout_ms, http.max_connections),
+            (300, 7)
+        );
+        assert_eq!(http.body_read_timeout_ms, 30_000);
+        assert_eq!(
+            config.receivers[1].limits(),
+            Some(ConnectionLimits::default())
+        );
+        assert_eq!(config.receivers[2].limits(), None);
+        let d: DestinationConfig = toml::from_str("name = \"d\"\ntype = \"discard\"\n").unwrap();
+        assert_eq!(d.queue.max_bytes, 64 << 20);
+    }
+
+    #[test]
+    fn connection_limits_are_validated() {
+        let p = problems(
+            "[[receivers]]\ntype = \"otlp_http\"\nheader_read_timeout_ms = 0\nbody_read_timeout_ms = 3600001\nidle_timeout_ms = 0\nmax_connections = 0\nmax_concurrent_streams = 0\nkeepalive_interval_ms = 3600001\nkeepalive_timeout_ms = 0\n",
+            "type = \"discard\"",
+        );
+        for field in [
+            "receivers[0].header_read_timeout_ms: 0 is outside 1..=3600000",
+            "receivers[0].body_read_timeout_ms: 3600001 is outside",
+            "receivers[0].idle_timeout_ms: 0 is outside",
+            "receivers[0].max_connections: 0 is outside 1..=1000000",
+            "receivers[0].max_concurrent_streams: must be at least 1",
+            "receivers[0].keepalive_interval_ms: 3600001 is more than 3600000",
+            "receivers[0].keepalive_timeout_ms: 0 is outside",
+        ] {
+            assert!(p.iter().any(|m| m.contains(field)), "{field}: {p:#?}");
+        }
+        assert_eq!(p.len(), 7, "{p:#?}");
+    }
+
+    #[test]
+    fn client_certificates_come_in_pairs_on_https_otlp_destinations() {
+        let https = "type = \"otlp_grpc\"\nendpoint = \"https://collector:4317\"";
+        assert!(
+            problems(
+                "",
+                &format!("{https}\nclient_cert = \"c.pem\"\nclient_key = \"c.key\"")
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            problems("", &format!("{https}\nclient_cert = \"c.pem\"")),
+            [
+                "destinations[0].client_key: missing: `client_cert` needs its private key in `client_key`"
+            ]
+        );
+        assert_eq!(
+            problems("", &format!("{https}\nclient_key = \"c.key\"")),
+            [
+                "destinations[0].client_cert: missing: `client_key` needs its certificate in `client_cert`"
+            ]
+        );
+        assert_eq!(
+            problems(
+                "",
+                "type = \"otlp_http\"\nendpoint = \"http://collector:4318\"\nclient_cert = \"c.pem\"\nclient_key = \"c.key\""
+            ),
+            [
+                "destinations[0].client_cert: a client certificate needs an https:// endpoint, not `http://collector:4318`"
+            ]
+        );
+        assert_eq!(
+            problems("", "type = \"discard\"\nclient_key = \"c.key\""),
+            [
+                "destinations[0].client_key: only OTLP destinations (`otlp_grpc`, `otlp_http`) present a client certificate"
+            ]
+        );
+        assert_eq!(
+            problems("", "type = \"discard\"\nqueue = { max_bytes = 0 }"),
+            ["destinations[0].queue.max_bytes: must be more than 0"]
+        );
+    }
 }

@@ -69,9 +69,20 @@ impl Exports {
         &self.names[d]
     }
 
-    /// Whether every `reject`-policy queue among `targets` has room now.
-    pub fn have_room(&self, targets: &[usize]) -> bool {
-        targets.iter().all(|d| self.queues[*d].has_room())
+    /// Whether every `reject`-policy queue among the destinations of `parts` has room now
+    /// for its part (by batch count and by encoded bytes).
+    pub fn have_room_for(&self, parts: &[(usize, Payload)]) -> bool {
+        parts.iter().all(|(d, part)| {
+            let queue = &self.queues[*d];
+            // Sizing a part costs a walk over it: only `reject` queues need it.
+            !queue.rejects() || queue.has_room(super::encoded_len(part))
+        })
+    }
+
+    /// Whether every destination's queue is a `reject` queue that is full: a request would
+    /// be refused whatever the plugin chain routed it to.
+    pub fn all_full(&self) -> bool {
+        !self.queues.is_empty() && self.queues.iter().all(|q| q.is_full_rejecting())
     }
 
     /// Queues a destination's payload (split per tenant for templated destinations).

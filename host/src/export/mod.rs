@@ -7,6 +7,8 @@ mod otlp_common;
 pub mod otlp_grpc;
 pub mod otlp_http;
 pub mod queue;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use crate::otlp::Payload;
 use std::time::Duration;
@@ -19,6 +21,16 @@ pub struct ExportBatch {
     pub payload: Payload,
     /// Their tenant, when the destination templates `{tenant}` (else `None`).
     pub tenant: Option<String>,
+}
+
+/// A payload's encoded protobuf size (what a queue's `max_bytes` counts).
+pub fn encoded_len(payload: &Payload) -> usize {
+    use prost::Message;
+    match payload {
+        Payload::Traces(r) => r.encoded_len(),
+        Payload::Logs(r) => r.encoded_len(),
+        Payload::Metrics(r) => r.encoded_len(),
+    }
 }
 
 /// Whether a failed export may succeed if tried again.

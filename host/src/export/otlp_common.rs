@@ -150,10 +150,120 @@ pub(crate) fn read_ca(config: &DestinationConfig) -> Result<Option<Vec<u8>>, Str
     Ok(Some(pem))
 }
 
-/// The system's trusted roots plus the configured CA, for the HTTP exporter's rustls client.
+/// The certificate and key a destination presents to its server (mutual TLS), read and
+/// checked at startup: both files readable, PEM of the right kind, and the key belonging to
+/// the certificate.
+pub(crate) struct ClientIdentity {
+    /// `client_cert` as read (PEM), for tonic.
+    pub cert_pem: Vec<u8>,
+    /// `client_key` as read (PEM), for tonic.
+    pub key_pem: Vec<u8>,
+    /// The parsed chain, leaf first, for rustls.
+    pub certs: Vec<rustls_pki_types::CertificateDer<'static>>,
+    /// The parsed key, for rustls.
+    pub key: rustls_pki_types::PrivateKeyDer<'static>,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("ClientIdentity")
+            .field("certs", &self.certs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The configured `client_cert` and `client_key`, if any; every error names the destination,
+/// the field and the file.
+pub(crate) fn read_client_identity(
+    config: &DestinationConfig,
+) -> Result<Option<ClientIdentity>, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert_path, key_path) = match (&config.client_cert, &config.client_key) {
+        (None, None) => return Ok(None),
+        (Some(c), Some(k)) => (c, k),
+        (Some(_), None) => {
+            return Err(config_error(
+                config,
+                "client_key",
+                "missing: `client_cert` needs its private key in `client_key`",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(config_error(
+                config,
+                "client_cert",
+                "missing: `client_key` needs its certificate in `client_cert`",
+            ));
+        }
+    };
+    let read = |field: &str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| {
+            config_error(
+                config,
+                field,
+                format_args!("cannot read {}: {e}", path.display()),
+            )
+        })
+    };
+    let cert_pem = read("client_cert", cert_path)?;
+    let key_pem = read("client_key", key_path)?;
+    let certs = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            config_error(
+                config,
+                "client_cert",
+                format_args!("{}: not PEM certificates: {e}", cert_path.display()),
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(config_error(
+            config,
+            "client_cert",
+            format_args!("{}: no PEM certificate found", cert_path.display()),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
+        let problem = match e {
+            rustls_pki_types::pem::Error::NoItemsFound => "no PEM private key found".to_string(),
+            e => format!("not a PEM private key: {e}"),
+        };
+        config_error(
+            config,
+            "client_key",
+            format_args!("{}: {problem}", key_path.display()),
+        )
+    })?;
+    // rustls checks that the key is usable and is the certificate's.
+    let provider = tokio_rustls::rustls::crypto::ring::default_provider();
+    tokio_rustls::rustls::sign::CertifiedKey::from_der(certs.clone(), key.clone_key(), &provider)
+        .map_err(|e| {
+        config_error(
+            config,
+            "client_key",
+            format_args!(
+                "{} does not fit the certificate in {}: {e}",
+                key_path.display(),
+                cert_path.display()
+            ),
+        )
+    })?;
+    Ok(Some(ClientIdentity {
+        cert_pem,
+        key_pem,
+        certs,
+        key,
+    }))
+}
+
+/// The system's trusted roots plus the configured CA, for the HTTP exporter's rustls client,
+/// presenting `identity` when the server asks for a client certificate.
 pub(crate) fn rustls_client_config(
     config: &DestinationConfig,
     ca_pem: Option<&[u8]>,
+    identity: Option<&ClientIdentity>,
 ) -> Result<tokio_rustls::rustls::ClientConfig, String> {
     use hyper_rustls::ConfigBuilderExt;
     use rustls_pki_types::CertificateDer;
@@ -164,24 +274,31 @@ pub(crate) fn rustls_client_config(
     let builder = ClientConfig::builder_with_provider(Arc::new(crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map_err(|e| config_error(config, "endpoint", format_args!("TLS: {e}")))?;
-    let Some(ca_pem) = ca_pem else {
-        let builder = builder.with_native_roots().map_err(|e| {
+    let builder = match ca_pem {
+        None => builder.with_native_roots().map_err(|e| {
             config_error(
                 config,
                 "ca",
                 format_args!("no system CA certificates usable ({e}); set `ca`"),
             )
-        })?;
-        return Ok(builder.with_no_client_auth());
+        })?,
+        Some(ca_pem) => {
+            let mut roots = RootCertStore::empty();
+            // Best effort: the configured `ca` is trusted even if the system has no certificates.
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            for cert in CertificateDer::pem_slice_iter(ca_pem) {
+                let cert = cert.map_err(|e| config_error(config, "ca", e))?;
+                roots.add(cert).map_err(|e| config_error(config, "ca", e))?;
+            }
+            builder.with_root_certificates(roots)
+        }
     };
-    let mut roots = RootCertStore::empty();
-    // Best effort: the configured `ca` is trusted even if the system has no certificates.
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    for cert in CertificateDer::pem_slice_iter(ca_pem) {
-        let cert = cert.map_err(|e| config_error(config, "ca", e))?;
-        roots.add(cert).map_err(|e| config_error(config, "ca", e))?;
+    match identity {
+        None => Ok(builder.with_no_client_auth()),
+        Some(id) => builder
+            .with_client_auth_cert(id.certs.clone(), id.key.clone_key())
+            .map_err(|e| config_error(config, "client_key", e)),
     }
-    Ok(builder.with_root_certificates(roots).with_no_client_auth())
 }
 
 /// A server's message made safe to log: control characters replaced, at most

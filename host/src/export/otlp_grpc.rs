@@ -3,8 +3,8 @@
 //! templated by tenant), classified as OTLP prescribes.
 
 use super::otlp_common::{
-    Template, TenantIn, config_error, endpoint_template, error_chain, read_ca,
-    report_partial_success, retry_info, server_message,
+    ClientIdentity, Template, TenantIn, config_error, endpoint_template, error_chain, read_ca,
+    read_client_identity, report_partial_success, retry_info, server_message,
 };
 use super::{ExportBatch, ExportError, Exporter, FailureKind};
 use crate::config::{Compression, DestinationConfig};
@@ -17,7 +17,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tonic::codec::CompressionEncoding;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 
 /// Distinct endpoints (tenants, when the endpoint is templated) whose channels are kept; past
@@ -78,10 +78,22 @@ impl OtlpGrpcExporter {
             return Err(config_error(config, "endpoint", "has no host"));
         }
         let ca = read_ca(config)?;
-        let tls = if https {
-            Some(tls_config(config, &parsed, ca.as_deref())?)
-        } else {
-            None
+        let identity = read_client_identity(config)?;
+        let tls = match (https, identity) {
+            (true, identity) => Some(tls_config(
+                config,
+                &parsed,
+                ca.as_deref(),
+                identity.as_ref(),
+            )?),
+            (false, None) => None,
+            (false, Some(_)) => {
+                return Err(config_error(
+                    config,
+                    "client_cert",
+                    "a client certificate needs an https:// endpoint",
+                ));
+            }
         };
 
         let mut headers = Vec::with_capacity(config.headers.len());
@@ -246,16 +258,24 @@ impl Exporter for OtlpGrpcExporter {
     }
 }
 
-/// Native roots plus the configured CA; only the CA when the system has no roots at all.
+/// Native roots plus the configured CA; only the CA when the system has no roots at all. The
+/// client certificate, if any, is presented when the server asks for one.
 fn tls_config(
     config: &DestinationConfig,
     endpoint: &Endpoint,
     ca: Option<&[u8]>,
+    identity: Option<&ClientIdentity>,
 ) -> Result<ClientTlsConfig, String> {
     let timeout = Duration::from_millis(config.timeout_ms.max(1));
-    let with_ca = |tls: ClientTlsConfig| match ca {
-        Some(pem) => tls.ca_certificate(Certificate::from_pem(pem)),
-        None => tls,
+    let with_ca = |tls: ClientTlsConfig| {
+        let tls = match identity {
+            Some(id) => tls.identity(Identity::from_pem(&id.cert_pem, &id.key_pem)),
+            None => tls,
+        };
+        match ca {
+            Some(pem) => tls.ca_certificate(Certificate::from_pem(pem)),
+            None => tls,
+        }
     };
     let native = with_ca(ClientTlsConfig::new().with_native_roots().timeout(timeout));
     let native_error = match endpoint.clone().tls_config(native.clone()) {
@@ -282,6 +302,11 @@ fn tls_config(
 fn classify(status: Status) -> ExportError {
     let code = status.code();
     let retry = retry_info(status.details());
+    // tonic makes an `UNKNOWN` status up when the connection fails under a call (a reset, a
+    // TLS alert such as a refused client certificate); it carries that error as its source.
+    // The server said nothing, so the spec's table of server answers does not apply: try
+    // again, as for any other transport failure.
+    let transport_failure = code == Code::Unknown && std::error::Error::source(&status).is_some();
     let retryable = match code {
         Code::Cancelled
         | Code::DeadlineExceeded
@@ -291,7 +316,7 @@ fn classify(status: Status) -> ExportError {
         | Code::DataLoss => true,
         // Only when the server says it will recover (it sent RetryInfo).
         Code::ResourceExhausted => retry.is_some(),
-        _ => false,
+        _ => transport_failure,
     };
     let mut message = format!("gRPC status {}", code_name(code));
     let server = server_message(status.message());

@@ -4,7 +4,8 @@
 
 use super::otlp_common::{
     RpcStatus, Template, TenantIn, config_error, endpoint_template, error_chain, read_ca,
-    report_partial_success, rustls_client_config, server_message, signal_path,
+    read_client_identity, report_partial_success, rustls_client_config, server_message,
+    signal_path,
 };
 use super::{ExportBatch, ExportError, Exporter, FailureKind};
 use crate::config::{Compression, DestinationConfig, Encoding};
@@ -114,10 +115,18 @@ impl OtlpHttpExporter {
         }
 
         let ca = read_ca(config)?;
+        let identity = read_client_identity(config)?;
+        if identity.is_some() && !https {
+            return Err(config_error(
+                config,
+                "client_cert",
+                "a client certificate needs an https:// endpoint",
+            ));
+        }
         let timeout = Duration::from_millis(config.timeout_ms.max(1));
         // Plain-http destinations never use TLS, so they need no roots at all.
         let tls = if https {
-            rustls_client_config(config, ca.as_deref())?
+            rustls_client_config(config, ca.as_deref(), identity.as_ref())?
         } else {
             tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
                 tokio_rustls::rustls::crypto::ring::default_provider(),

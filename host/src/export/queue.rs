@@ -1,13 +1,19 @@
 //! One bounded queue per destination, with its own workers, retries (exponential backoff
 //! with jitter, honouring the server's requested delay) and full-queue policy, so a slow or
 //! dead destination never delays another.
+//!
+//! A queue is bounded twice: by batches (`capacity`) and by the encoded protobuf size of the
+//! payloads waiting in it (`max_bytes`); it is full when either bound is reached, and the
+//! destination's `on_full` policy applies the same way to both. A payload is counted from
+//! the moment it is queued until a worker takes it (to merge and deliver it).
 
-use super::{ExportBatch, Exporter, FailureKind};
+use super::{ExportBatch, Exporter, FailureKind, encoded_len};
 use crate::config::{BatchConfig, DestinationConfig, OnFull, RetryConfig, TenancyConfig};
 use crate::metrics::{DropReason, Metrics};
 use crate::otlp::signal_name;
 use crate::router::count_by_tenant;
 use rand::Rng;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
@@ -33,8 +39,10 @@ pub enum Enqueue {
 struct Item {
     batch: ExportBatch,
     records: u64,
-    /// Records per tenant, for the per-tenant export metrics.
+    /// Records per tenant, for the per-tenant export and drop metrics.
     tenants: Vec<(String, u64)>,
+    /// The payload's encoded size, counted against `max_bytes` while it waits.
+    bytes: usize,
 }
 
 /// A destination's queue and workers.
@@ -50,6 +58,13 @@ pub struct DestinationQueue {
     hard_stop: CancellationToken,
     tenant_attribute: String,
     unknown_tenant: String,
+    /// `queue.max_bytes`.
+    max_bytes: usize,
+    /// Encoded bytes of the payloads waiting in the channel (reserved just before a payload
+    /// is sent into it, released when a worker takes it out).
+    bytes: AtomicUsize,
+    /// Woken when bytes are released or the queue closes, for `block` senders.
+    room: tokio::sync::Notify,
 }
 
 impl DestinationQueue {
@@ -73,6 +88,9 @@ impl DestinationQueue {
             hard_stop: CancellationToken::new(),
             tenant_attribute: tenancy.attribute.clone(),
             unknown_tenant: tenancy.unknown.clone(),
+            max_bytes: config.queue.max_bytes.max(1),
+            bytes: AtomicUsize::new(0),
+            room: tokio::sync::Notify::new(),
         });
         let handles = (0..workers.max(1))
             .map(|_| {
@@ -89,20 +107,99 @@ impl DestinationQueue {
         &self.name
     }
 
-    /// Whether a `reject` queue would take a batch now (checked for every destination of a
-    /// request before enqueueing on any, so a rejected request leaves no partial copies).
-    pub fn has_room(&self) -> bool {
-        self.on_full != OnFull::Reject || !self.tx.is_full()
+    /// Whether a `reject` queue would take a payload of `bytes` encoded bytes now (checked
+    /// for every destination of a request before enqueueing on any, so a rejected request
+    /// leaves no partial copies). Queues of other policies always take it.
+    pub fn has_room(&self, bytes: usize) -> bool {
+        self.on_full != OnFull::Reject || (!self.tx.is_full() && self.bytes_fit(bytes))
+    }
+
+    /// Whether the queue's policy is `reject` (the only one that refuses a request).
+    pub fn rejects(&self) -> bool {
+        self.on_full == OnFull::Reject
+    }
+
+    /// Whether this is a `reject` queue that is full (by batches or bytes): any request
+    /// routed to it would be refused.
+    pub fn is_full_rejecting(&self) -> bool {
+        self.on_full == OnFull::Reject
+            && (self.tx.is_full() || self.bytes.load(Ordering::Acquire) >= self.max_bytes)
+    }
+
+    /// Whether `n` more bytes fit now: within `max_bytes`, or anything when nothing waits
+    /// (so a payload larger than `max_bytes` is not refused forever).
+    fn bytes_fit(&self, n: usize) -> bool {
+        let queued = self.bytes.load(Ordering::Acquire);
+        queued == 0 || queued.saturating_add(n) <= self.max_bytes
+    }
+
+    /// Reserves `n` bytes if they fit now.
+    fn try_reserve(&self, n: usize) -> bool {
+        let mut queued = self.bytes.load(Ordering::Acquire);
+        loop {
+            if queued != 0 && queued.saturating_add(n) > self.max_bytes {
+                return false;
+            }
+            match self.bytes.compare_exchange_weak(
+                queued,
+                queued.saturating_add(n),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(now) => queued = now,
+            }
+        }
+    }
+
+    /// Waits until `n` bytes fit, and reserves them; `Err` when the queue closed meanwhile.
+    async fn reserve_waiting(&self, n: usize) -> Result<(), ()> {
+        loop {
+            let notified = self.room.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Registered before checking, so a release between the check and the wait wakes us.
+            notified.as_mut().enable();
+            if self.tx.is_closed() {
+                return Err(());
+            }
+            if self.try_reserve(n) {
+                return Ok(());
+            }
+            notified.await;
+        }
+    }
+
+    /// Gives back bytes that left the channel (or were never sent into it).
+    fn release(&self, n: usize) {
+        let before = self.bytes.fetch_sub(n, Ordering::AcqRel);
+        self.room.notify_waiters();
+        self.metrics
+            .queue_bytes(&self.name, before.saturating_sub(n));
+    }
+
+    /// Takes the oldest waiting payload out and counts its records as dropped (`drop_oldest`).
+    fn drop_oldest(&self) -> bool {
+        let Ok(old) = self.rx.try_recv() else {
+            return false;
+        };
+        self.release(old.bytes);
+        let signal = signal_name(old.batch.payload.signal());
+        self.metrics
+            .destination_dropped(signal, &self.name, DropReason::QueueFull, &old.tenants);
+        tracing::warn!(destination = %self.name, records = old.records, bytes = old.bytes, "queue full: dropped the oldest batch");
+        true
     }
 
     /// Puts a batch on the queue.
     pub async fn enqueue(&self, batch: ExportBatch, mode: Enqueue) -> Result<(), QueueFull> {
         let tenants = count_by_tenant(&batch.payload, &self.tenant_attribute, &self.unknown_tenant);
         let records = tenants.iter().map(|(_, n)| n).sum();
+        let bytes = encoded_len(&batch.payload);
         let mut item = Item {
             batch,
             records,
             tenants,
+            bytes,
         };
         let policy = if mode == Enqueue::Wait {
             OnFull::Block
@@ -110,25 +207,45 @@ impl DestinationQueue {
             self.on_full
         };
         let result = match policy {
-            OnFull::Block => self.tx.send(item).await.map_err(|_| ()),
-            OnFull::Reject => self.tx.try_send(item).map_err(|_| ()),
-            OnFull::DropOldest => loop {
-                match self.tx.try_send(item) {
-                    Ok(()) => break Ok(()),
-                    Err(async_channel::TrySendError::Full(back)) => {
-                        item = back;
-                        if let Ok(old) = self.rx.try_recv() {
-                            let signal = signal_name(old.batch.payload.signal());
-                            self.metrics
-                                .dropped(signal, DropReason::QueueFull, old.records);
-                            tracing::warn!(destination = %self.name, records = old.records, "queue full: dropped the oldest batch");
+            OnFull::Block => match self.reserve_waiting(bytes).await {
+                Err(()) => Err(()),
+                Ok(()) => self.tx.send(item).await.map_err(|_| self.release(bytes)),
+            },
+            OnFull::Reject => {
+                if self.try_reserve(bytes) {
+                    self.tx.try_send(item).map_err(|_| self.release(bytes))
+                } else {
+                    Err(())
+                }
+            }
+            OnFull::DropOldest => {
+                // Room by bytes first, then by count; each by dropping the oldest.
+                while !self.try_reserve(bytes) {
+                    if !self.drop_oldest() {
+                        // Nothing left to drop (what is counted is still being sent by
+                        // others): take the room anyway rather than spin.
+                        self.bytes.fetch_add(bytes, Ordering::AcqRel);
+                        break;
+                    }
+                }
+                loop {
+                    match self.tx.try_send(item) {
+                        Ok(()) => break Ok(()),
+                        Err(async_channel::TrySendError::Full(back)) => {
+                            item = back;
+                            self.drop_oldest();
+                        }
+                        Err(async_channel::TrySendError::Closed(_)) => {
+                            self.release(bytes);
+                            break Err(());
                         }
                     }
-                    Err(async_channel::TrySendError::Closed(_)) => break Err(()),
                 }
-            },
+            }
         };
         self.metrics.queue_depth(&self.name, self.tx.len());
+        self.metrics
+            .queue_bytes(&self.name, self.bytes.load(Ordering::Acquire));
         result.map_err(|()| QueueFull {
             destination: self.name.clone(),
         })
@@ -161,6 +278,7 @@ impl DestinationQueue {
                 }
                 return;
             };
+            self.release(item.bytes);
             self.metrics.queue_depth(&self.name, self.rx.len());
             open = match open.take() {
                 None => Some((item, Instant::now() + linger)),
@@ -205,8 +323,12 @@ impl DestinationQueue {
             };
             if error.kind == FailureKind::Permanent {
                 self.metrics.export_failed(&self.name, "permanent");
-                self.metrics
-                    .dropped(signal, DropReason::ExportRejected, item.records);
+                self.metrics.destination_dropped(
+                    signal,
+                    &self.name,
+                    DropReason::ExportRejected,
+                    &item.tenants,
+                );
                 tracing::error!(destination = %self.name, records = item.records, "export rejected, not retried: {error}");
                 return;
             }
@@ -215,8 +337,12 @@ impl DestinationQueue {
             let wait = error.retry_after.unwrap_or_else(|| backoff(retry, attempt));
             let limit = Duration::from_millis(retry.max_elapsed_ms);
             if retry.max_elapsed_ms > 0 && started.elapsed() + wait > limit {
-                self.metrics
-                    .dropped(signal, DropReason::RetriesExhausted, item.records);
+                self.metrics.destination_dropped(
+                    signal,
+                    &self.name,
+                    DropReason::RetriesExhausted,
+                    &item.tenants,
+                );
                 tracing::error!(destination = %self.name, records = item.records, attempts = attempt, "export failed, retries exhausted: {error}");
                 return;
             }
@@ -225,7 +351,7 @@ impl DestinationQueue {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = self.hard_stop.cancelled() => {
-                    self.metrics.dropped(signal, DropReason::RetriesExhausted, item.records);
+                    self.metrics.destination_dropped(signal, &self.name, DropReason::RetriesExhausted, &item.tenants);
                     tracing::error!(destination = %self.name, records = item.records, "shutdown deadline passed during retries: batch dropped");
                     return;
                 }
@@ -237,6 +363,8 @@ impl DestinationQueue {
     /// on what is left and flushes the exporter.
     pub async fn shutdown(&self, deadline: Instant) {
         self.tx.close();
+        // `block` senders waiting for byte room give up.
+        self.room.notify_waiters();
         let handles = std::mem::take(&mut *self.workers.lock().expect("workers mutex"));
         let remaining = deadline.saturating_duration_since(Instant::now());
         let all = futures_join(handles);
@@ -271,10 +399,12 @@ fn merge(acc: &mut Item, item: Item) -> Option<Item> {
                 batch,
                 records: item.records,
                 tenants: item.tenants,
+                bytes: item.bytes,
             });
         }
     }
     acc.records += item.records;
+    acc.bytes += item.bytes;
     for (tenant, n) in item.tenants {
         match acc.tenants.iter_mut().find(|(t, _)| *t == tenant) {
             Some((_, m)) => *m += n,
@@ -300,6 +430,9 @@ fn backoff(retry: &RetryConfig, attempt: u32) -> Duration {
     let jittered = rand::rng().random_range(capped / 2..=capped);
     Duration::from_millis(jittered)
 }
+
+#[cfg(test)]
+mod limits_tests;
 
 #[cfg(test)]
 mod tests {

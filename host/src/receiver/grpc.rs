@@ -2,7 +2,6 @@
 //! export services on tonic, gzip and zstd request compression, and `RetryInfo` on
 //! `UNAVAILABLE` so exporters back off as long as asked.
 
-use super::conn::Conn;
 use super::status::grpc_status;
 use super::submit;
 use crate::ingest::{Accepted, Ingest, IngestError, RequestContext};
@@ -25,9 +24,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use tokio::sync::mpsc;
 use tonic::codec::CompressionEncoding;
-use tonic::codegen::tokio_stream::{StreamExt, wrappers::ReceiverStream};
 use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
 
@@ -138,14 +135,8 @@ pub(super) fn metrics_response(a: Accepted) -> ExportMetricsServiceResponse {
     }
 }
 
-/// Serves the three services on the accepted connections until `shutdown` resolves, then
-/// finishes in-flight requests.
-pub(super) async fn run(
-    ingest: Ingest,
-    max_request_bytes: usize,
-    connections: mpsc::Receiver<Conn>,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), tonic::transport::Error> {
+/// The three services, routed by path; served over HTTP/2 by [`super::conn`].
+pub(super) fn router(ingest: Ingest, max_request_bytes: usize) -> axum::Router {
     let services = Services { ingest };
     // `max_decoding_message_size` bounds the message after decompression too: tonic stops
     // inflating at the limit, so compressed requests cannot be zip bombs.
@@ -161,19 +152,15 @@ pub(super) async fn run(
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Zstd)
         .max_decoding_message_size(max_request_bytes);
-    // Routed by axum, as tonic's own router does (its `router` feature is off here): each
-    // service gets every path under its name; tonic answers UNIMPLEMENTED for unknown methods.
-    let routes = axum::Router::new()
+    // Routed by axum, as tonic's own router does: each service gets every path under its
+    // name; tonic answers UNIMPLEMENTED for unknown methods.
+    axum::Router::new()
         .route_service(&service_path::<TraceServiceServer<Services>>(), traces)
         .route_service(&service_path::<LogsServiceServer<Services>>(), logs)
         .route_service(&service_path::<MetricsServiceServer<Services>>(), metrics)
         .fallback(|| async {
             Status::unimplemented("unknown service").into_http::<axum::body::Body>()
-        });
-    let incoming = ReceiverStream::new(connections).map(Ok::<_, std::io::Error>);
-    tonic::transport::Server::builder()
-        .serve_with_incoming_shutdown(routes, incoming, shutdown)
-        .await
+        })
 }
 
 /// `/<package>.<Service>/{*method}`: the gRPC paths of one service.

@@ -3,7 +3,7 @@
 
 use super::codec::{Format, JSON, PROTOBUF, Signal};
 use super::compress::{DecompressError, Encoding, decompress};
-use super::conn::ChannelListener;
+use super::conn::BodyTimeout;
 use super::status::{RpcStatus, http_status, retry_after_secs, rpc_status};
 use super::submit;
 use crate::ingest::{Ingest, IngestError, RequestContext};
@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::any;
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{HeaderValue, Method, StatusCode, Version, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::sync::Arc;
 use tonic::Code;
@@ -24,8 +24,8 @@ struct Shared {
     limit: usize,
 }
 
-/// The router: the three endpoints, everything else 404.
-fn router(ingest: Ingest, limit: usize) -> Router {
+/// The router: the three endpoints, everything else 404; served by [`super::conn`].
+pub(super) fn router(ingest: Ingest, limit: usize) -> Router {
     let shared = Arc::new(Shared { ingest, limit });
     Router::new()
         .route(
@@ -55,12 +55,14 @@ fn router(ingest: Ingest, limit: usize) -> Router {
 async fn handle(State(shared): State<Arc<Shared>>, request: Request, signal: Signal) -> Response {
     // Errors are answered in the request's encoding when it is known, JSON otherwise.
     let format = Format::from_content_type(request.headers().get(header::CONTENT_TYPE));
+    let http1 = request.version() < Version::HTTP_2;
     match receive(&shared, request, signal, format).await {
         Ok(response) => response,
         Err((status, message)) => {
             tracing::debug!(receiver = RECEIVER, signal = signal.name(), reason = %message, "request refused");
             let code = match status {
                 StatusCode::METHOD_NOT_ALLOWED => Code::Unimplemented,
+                StatusCode::REQUEST_TIMEOUT => Code::DeadlineExceeded,
                 _ => Code::InvalidArgument,
             };
             let mut reply = status_reply(
@@ -81,6 +83,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request, signal: Sig
                         header::ACCEPT_ENCODING,
                         HeaderValue::from_static("gzip, zstd"),
                     );
+                }
+                // The rest of a body that came too slowly is not worth waiting for: the
+                // HTTP/1.1 connection is closed after the answer (HTTP/2 resets the stream).
+                StatusCode::REQUEST_TIMEOUT if http1 => {
+                    reply
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
                 }
                 _ => {}
             }
@@ -133,6 +142,9 @@ async fn receive(
     let body = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<LengthLimitError>() => return Err(too_large()),
+        Err(e) if BodyTimeout::is_cause_of(&*e) => {
+            return Err((StatusCode::REQUEST_TIMEOUT, e.to_string()));
+        }
         Err(_) => {
             return Err((
                 StatusCode::BAD_REQUEST,
@@ -194,17 +206,4 @@ fn reply(format: Format, status: StatusCode, body: Vec<u8>) -> Response {
         HeaderValue::from_static(format.content_type()),
     );
     response
-}
-
-/// Serves the endpoints on the accepted connections until `shutdown` resolves, then lets
-/// in-flight requests finish (idle keep-alive connections are closed).
-pub(super) async fn run(
-    ingest: Ingest,
-    max_request_bytes: usize,
-    listener: ChannelListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(ingest, max_request_bytes))
-        .with_graceful_shutdown(shutdown)
-        .await
 }

@@ -276,3 +276,53 @@ async fn finishes_in_flight_requests_on_shutdown() {
     rx.stop().await;
     assert!(pipeline.finish().await.contains("span-in-flight"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_before_the_chain_when_every_destination_queue_is_full() {
+    use crate::export::testkit::{Hang, metric_value, wait_until};
+    // One `reject` destination that never answers, holding one batch: its only worker is
+    // stuck on the first request, the second fills the queue.
+    let hang = Hang::start().await;
+    let pipeline = Pipeline::start_without_file(&format!(
+        "[[plugins]]\nname = \"cost\"\nbuiltin = \"cost\"\n\n\
+         [[destinations]]\nname = \"stuck\"\ntype = \"otlp_http\"\nendpoint = \"http://{}\"\n\
+         timeout_ms = 600000\nqueue = {{ capacity = 1, workers = 1, on_full = \"reject\" }}\n\
+         batch = {{ timeout_ms = 0 }}\n\
+         retry = {{ initial_backoff_ms = 1, max_backoff_ms = 1, max_elapsed_ms = 1 }}\n",
+        hang.addr
+    ));
+    let metrics = pipeline.ingest.metrics().clone();
+    let rx = start(false, 1 << 20, None, &pipeline.ingest).await;
+    let addr = rx.bound.address;
+    let body = protobuf(Payload::Traces(traces("t")));
+    let calls = || {
+        metric_value(
+            &metrics.encode(),
+            r#"sluice_plugin_calls_total{plugin="cost"}"#,
+        )
+    };
+
+    let (status, ..) = post(addr, "/v1/traces", &[("content-type", PB)], body.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    wait_until("the worker is stuck exporting", || hang.accepted() >= 1).await;
+    let (status, ..) = post(addr, "/v1/traces", &[("content-type", PB)], body.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(calls(), 2);
+
+    // Full: refused as "try again later", and the plugin chain never saw the request.
+    let (status, headers, reply) =
+        post(addr, "/v1/traces", &[("content-type", PB)], body.clone()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["retry-after"], "1");
+    let rpc: RpcStatus = prost::Message::decode(reply).unwrap();
+    assert!(
+        rpc.message.contains("every destination queue is full"),
+        "{}",
+        rpc.message
+    );
+    assert_eq!(calls(), 2);
+
+    hang.release();
+    rx.stop().await;
+    pipeline.finish().await;
+}

@@ -33,7 +33,7 @@ pub struct BoundReceiver {
     /// The address actually bound (the real port when the config asked for port 0).
     pub address: SocketAddr,
     /// Serves until shutdown is cancelled and in-flight requests are done (or
-    /// [`DRAIN_TIMEOUT`] has passed). A failure while serving is logged by the task itself.
+    /// [`DRAIN_TIMEOUT`] has passed, when the connections left are closed).
     pub handle: JoinHandle<()>,
 }
 
@@ -60,16 +60,6 @@ pub enum ReceiverError {
         /// Why, naming the file.
         source: tls::TlsError,
     },
-    /// The server failed while running (logged by [`BoundReceiver::handle`]'s task).
-    #[error("{kind} receiver on {address} failed: {reason}")]
-    Serve {
-        /// The receiver type.
-        kind: &'static str,
-        /// The bound address.
-        address: SocketAddr,
-        /// Why.
-        reason: String,
-    },
     /// Not a network receiver (file receivers are run by [`crate::filemode`]).
     #[error("the file receiver is not a network receiver")]
     NotNetwork,
@@ -77,7 +67,8 @@ pub enum ReceiverError {
 
 /// Binds the receiver's address and serves it until `shutdown` is cancelled; then it stops
 /// accepting connections (closing the listening socket), lets in-flight requests finish,
-/// and the returned task ends.
+/// and the returned task ends. Slow, idle and surplus clients are cut off by the config's
+/// connection limits (see [`conn`]).
 pub async fn serve(
     config: &ReceiverConfig,
     ingest: Ingest,
@@ -91,11 +82,13 @@ pub async fn serve(
             address,
             max_request_bytes,
             tls,
+            ..
         } => ("otlp_grpc", *address, *max_request_bytes, tls, &[b"h2"]),
         ReceiverConfig::OtlpHttp {
             address,
             max_request_bytes,
             tls,
+            ..
         } => (
             "otlp_http",
             *address,
@@ -104,6 +97,7 @@ pub async fn serve(
             &[b"h2", b"http/1.1"],
         ),
     };
+    let limits = config.limits().ok_or(ReceiverError::NotNetwork)?;
     // TLS files first: a bad path is a config error, and reporting it must not need the port.
     let acceptor = match tls {
         Some(tls) => {
@@ -130,39 +124,32 @@ pub async fn serve(
             address,
             source,
         })?;
-    let connections = conn::spawn_accept_loop(kind, listener, acceptor, shutdown.clone());
-    let stop = shutdown.clone().cancelled_owned();
-    let serve_error = move |reason: String| ReceiverError::Serve {
+    let metrics = ingest.metrics().clone();
+    let router = if grpc {
+        grpc::router(ingest, limit)
+    } else {
+        http::router(ingest, limit)
+    };
+    let server = conn::Server {
         kind,
-        address: local_addr,
-        reason,
+        router,
+        limits,
+        metrics,
+        tls: acceptor,
+        http1: !grpc,
     };
-    let serving = async move {
-        if grpc {
-            grpc::run(ingest, limit, connections, stop)
-                .await
-                .map_err(|e| serve_error(e.to_string()))
-        } else {
-            let listener = conn::ChannelListener {
-                rx: connections,
-                local_addr,
-            };
-            http::run(ingest, limit, listener, stop)
-                .await
-                .map_err(|e| serve_error(e.to_string()))
-        }
-    };
+    let force = CancellationToken::new();
+    let serving = conn::run(server, listener, shutdown.clone(), force.clone());
     let handle = tokio::spawn(async move {
         let drain_deadline = async {
             shutdown.cancelled().await;
             tokio::time::sleep(DRAIN_TIMEOUT).await;
         };
         tokio::select! {
-            result = serving => if let Err(e) = result {
-                tracing::error!("{e}");
-            },
+            () = serving => {}
             () = drain_deadline => {
                 tracing::warn!(receiver = kind, address = %local_addr, "requests still in flight at the drain deadline; stopping anyway");
+                force.cancel();
             }
         }
     });
@@ -206,3 +193,6 @@ mod grpc_tests;
 
 #[cfg(test)]
 mod tls_tests;
+
+#[cfg(test)]
+mod limits_tests;

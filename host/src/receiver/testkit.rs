@@ -3,7 +3,7 @@
 
 use super::{BoundReceiver, serve};
 use crate::app::App;
-use crate::config::io::{ReceiverConfig, ServerTls};
+use crate::config::io::{ConnectionLimits, ReceiverConfig, ServerTls};
 use crate::export::exports::Exports;
 use crate::ingest::Ingest;
 use crate::metrics::Metrics;
@@ -46,11 +46,24 @@ pub struct Pipeline {
 impl Pipeline {
     /// Starts one, with `extra` TOML appended to the config (e.g. [`API_KEY_TENANCY`]).
     pub fn start(extra: &str) -> Pipeline {
+        Self::start_with(true, extra)
+    }
+
+    /// Starts one whose destinations are only those `extra` declares.
+    pub fn start_without_file(extra: &str) -> Pipeline {
+        Self::start_with(false, extra)
+    }
+
+    fn start_with(file_destination: bool, extra: &str) -> Pipeline {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
+        let file = if file_destination {
+            format!("[[destinations]]\nname = \"out\"\ntype = \"file\"\npath = \"{d}/out.jsonl\"\n")
+        } else {
+            String::new()
+        };
         let toml = format!(
-            "[runtime]\nworkers = 1\ncache_dir = \"{d}/cache\"\nquarantine_dir = \"{d}/q\"\n\n\
-             [[destinations]]\nname = \"out\"\ntype = \"file\"\npath = \"{d}/out.jsonl\"\n{extra}"
+            "[runtime]\nworkers = 1\ncache_dir = \"{d}/cache\"\nquarantine_dir = \"{d}/q\"\n\n{file}{extra}"
         );
         let config = crate::config::load_str(&toml, "test.toml", dir.path()).unwrap();
         let app = App::build(config).unwrap();
@@ -131,22 +144,66 @@ pub fn server_tls(mutual: bool) -> ServerTls {
     }
 }
 
-/// Serves a receiver on 127.0.0.1, port 0.
-pub async fn start(grpc: bool, limit: usize, tls: Option<ServerTls>, ingest: &Ingest) -> Running {
+/// A receiver's config on 127.0.0.1, port 0.
+pub fn receiver_config(
+    grpc: bool,
+    limit: usize,
+    tls: Option<ServerTls>,
+    limits: ConnectionLimits,
+) -> ReceiverConfig {
     let address = "127.0.0.1:0".parse().unwrap();
-    let config = if grpc {
+    let ConnectionLimits {
+        header_read_timeout_ms,
+        body_read_timeout_ms,
+        idle_timeout_ms,
+        max_connections,
+        max_concurrent_streams,
+        keepalive_interval_ms,
+        keepalive_timeout_ms,
+    } = limits;
+    if grpc {
         ReceiverConfig::OtlpGrpc {
             address,
             max_request_bytes: limit,
             tls,
+            header_read_timeout_ms,
+            body_read_timeout_ms,
+            idle_timeout_ms,
+            max_connections,
+            max_concurrent_streams,
+            keepalive_interval_ms,
+            keepalive_timeout_ms,
         }
     } else {
         ReceiverConfig::OtlpHttp {
             address,
             max_request_bytes: limit,
             tls,
+            header_read_timeout_ms,
+            body_read_timeout_ms,
+            idle_timeout_ms,
+            max_connections,
+            max_concurrent_streams,
+            keepalive_interval_ms,
+            keepalive_timeout_ms,
         }
-    };
+    }
+}
+
+/// Serves a receiver on 127.0.0.1, port 0, with the default connection limits.
+pub async fn start(grpc: bool, limit: usize, tls: Option<ServerTls>, ingest: &Ingest) -> Running {
+    start_with(grpc, limit, tls, ConnectionLimits::default(), ingest).await
+}
+
+/// Serves a receiver on 127.0.0.1, port 0, with `limits`.
+pub async fn start_with(
+    grpc: bool,
+    limit: usize,
+    tls: Option<ServerTls>,
+    limits: ConnectionLimits,
+    ingest: &Ingest,
+) -> Running {
+    let config = receiver_config(grpc, limit, tls, limits);
     let shutdown = CancellationToken::new();
     let bound = serve(&config, ingest.clone(), shutdown.clone())
         .await

@@ -1,8 +1,8 @@
 //! TLS on both receivers, with the certificates in `testdata/` (see `gen.sh` there).
 
 use super::ReceiverError;
-use super::testkit::{Pipeline, protobuf, server_tls, start, testdata, traces};
-use crate::config::io::{ReceiverConfig, ServerTls};
+use super::testkit::{Pipeline, protobuf, receiver_config, server_tls, start, testdata, traces};
+use crate::config::io::{ConnectionLimits, ServerTls};
 use crate::otlp::Payload;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -17,11 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 async fn serve_error(tls: ServerTls, pipeline: &Pipeline) -> String {
-    let config = ReceiverConfig::OtlpHttp {
-        address: "127.0.0.1:0".parse().unwrap(),
-        max_request_bytes: 1024,
-        tls: Some(tls),
-    };
+    let config = receiver_config(false, 1024, Some(tls), ConnectionLimits::default());
     match super::serve(&config, pipeline.ingest.clone(), CancellationToken::new()).await {
         Err(e @ ReceiverError::Tls { .. }) => e.to_string(),
         other => panic!("expected a TLS error, got {other:?}"),

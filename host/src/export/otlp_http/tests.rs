@@ -130,17 +130,6 @@ impl Collector {
 
 /// Starts a collector on 127.0.0.1 (TLS with the test CA's `localhost` certificate if asked).
 async fn serve(tls: bool) -> (Arc<Collector>, SocketAddr) {
-    let collector = Arc::new(Collector {
-        received: Mutex::default(),
-        reply: Mutex::new(Reply {
-            status: 200,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }),
-        delay: Mutex::default(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let acceptor = tls.then(|| {
         use rustls_pki_types::pem::PemObject;
         use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -160,6 +149,22 @@ async fn serve(tls: bool) -> (Arc<Collector>, SocketAddr) {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         tokio_rustls::TlsAcceptor::from(Arc::new(config))
     });
+    serve_with(acceptor).await
+}
+
+/// Starts a collector on 127.0.0.1, behind `acceptor` if given.
+async fn serve_with(acceptor: Option<tokio_rustls::TlsAcceptor>) -> (Arc<Collector>, SocketAddr) {
+    let collector = Arc::new(Collector {
+        received: Mutex::default(),
+        reply: Mutex::new(Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }),
+        delay: Mutex::default(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     let server = collector.clone();
     tokio::spawn(async move {
         loop {
@@ -659,4 +664,135 @@ async fn large_bodies_are_compressed_off_the_async_workers_and_arrive_intact() {
         assert_eq!(received[0].headers.get_all(USER_AGENT).iter().count(), 1);
         assert_eq!(received[0].headers[USER_AGENT], "custom/1");
     }
+}
+
+/// The receiver tests' certificates: a CA, a `localhost` server certificate and a client
+/// certificate it signed (`src/receiver/testdata/gen.sh`).
+const MTLS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/receiver/testdata");
+
+/// A collector on 127.0.0.1 that requires a client certificate signed by the test CA.
+async fn serve_mutual() -> (Arc<Collector>, SocketAddr) {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls::server::WebPkiClientVerifier;
+    use tokio_rustls::rustls::{RootCertStore, ServerConfig, crypto};
+    let provider = Arc::new(crypto::ring::default_provider());
+    let certs = |f: &str| {
+        CertificateDer::pem_file_iter(format!("{MTLS}/{f}"))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+    };
+    let mut roots = RootCertStore::empty();
+    for ca in certs("ca.pem") {
+        roots.add(ca).unwrap();
+    }
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(format!("{MTLS}/server.key")).unwrap();
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs("server.pem"), key)
+        .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    serve_with(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))).await
+}
+
+fn mtls_destination(port: u16, identity: &str) -> DestinationConfig {
+    destination(&format!(
+        "endpoint = \"https://localhost:{port}\"\nca = \"{MTLS}/ca.pem\"\n{identity}\n\
+         retry = {{ initial_backoff_ms = 1, max_backoff_ms = 1, max_elapsed_ms = 1 }}"
+    ))
+}
+
+#[tokio::test]
+async fn mutual_tls_presents_the_client_certificate() {
+    let (collector, addr) = serve_mutual().await;
+    let config = mtls_destination(
+        addr.port(),
+        &format!("client_cert = \"{MTLS}/client.pem\"\nclient_key = \"{MTLS}/client.key\""),
+    );
+    let exporter = OtlpHttpExporter::new(&config).unwrap();
+    exporter.export(&batch(logs(), None)).await.unwrap();
+    assert_eq!(collector.received()[0].payload(), logs());
+}
+
+#[tokio::test]
+async fn mutual_tls_without_an_accepted_certificate_fails_and_is_counted() {
+    use crate::config::TenancyConfig;
+    use crate::export::queue::{DestinationQueue, Enqueue};
+    use crate::export::testkit::{metric_value, wait_for_metric};
+    use crate::metrics::Metrics;
+    let (collector, addr) = serve_mutual().await;
+    let untrusted = format!(
+        "client_cert = \"{TESTDATA}/untrusted-client.pem\"\nclient_key = \"{TESTDATA}/untrusted-client.key\""
+    );
+    for identity in ["", untrusted.as_str()] {
+        let config = mtls_destination(addr.port(), identity);
+        let exporter = OtlpHttpExporter::new(&config).unwrap();
+        let err = exporter.export(&batch(logs(), None)).await.unwrap_err();
+        assert_eq!(err.kind, FailureKind::Retryable, "{identity}: {err}");
+
+        let metrics = Arc::new(Metrics::new(10));
+        let queue = DestinationQueue::start(
+            &config,
+            1,
+            Arc::new(exporter),
+            metrics.clone(),
+            &TenancyConfig::default(),
+        );
+        queue
+            .enqueue(batch(logs(), None), Enqueue::Wait)
+            .await
+            .unwrap();
+        let dropped = r#"sluice_records_dropped_by_destination_total{signal="logs",destination="vendor-a",tenant="unknown",reason="retries_exhausted"} 1"#;
+        let text = wait_for_metric(&metrics, dropped).await;
+        let failures = r#"sluice_export_failures_total{destination="vendor-a",kind="retryable"}"#;
+        assert!(metric_value(&text, failures) >= 1, "{text}");
+        queue
+            .shutdown(std::time::Instant::now() + Duration::from_secs(5))
+            .await;
+    }
+    assert!(collector.received().is_empty());
+}
+
+#[test]
+fn client_certificate_problems_name_the_destination_field_and_file() {
+    let cert = format!("{MTLS}/client.pem");
+    let key = format!("{MTLS}/client.key");
+    let cases = [
+        (format!("client_cert = \"{cert}\""), "client_key", "missing"),
+        (
+            format!("client_cert = \"{cert}\"\nclient_key = \"/nonexistent/c.key\""),
+            "client_key",
+            "cannot read /nonexistent/c.key",
+        ),
+        (
+            format!("client_cert = \"{TESTDATA}/untrusted-client.pem\"\nclient_key = \"{key}\""),
+            "client_key",
+            "client.key does not fit the certificate in",
+        ),
+    ];
+    for (identity, field, problem) in cases {
+        let err = OtlpHttpExporter::new(&destination(&format!(
+            "endpoint = \"https://localhost:4318\"\n{identity}"
+        )))
+        .unwrap_err();
+        assert!(
+            err.starts_with(&format!("destination \"vendor-a\": {field}: "))
+                && err.contains(problem),
+            "{identity}: {err}"
+        );
+    }
+    let err = OtlpHttpExporter::new(&destination(&format!(
+        "endpoint = \"http://localhost:4318\"\nclient_cert = \"{cert}\"\nclient_key = \"{key}\""
+    )))
+    .unwrap_err();
+    assert!(
+        err.contains("client_cert: a client certificate needs an https:// endpoint"),
+        "{err}"
+    );
 }

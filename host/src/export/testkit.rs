@@ -1,0 +1,118 @@
+//! What the exporter and queue tests share: waiting for a metric, and destinations on
+//! 127.0.0.1 that hang, or answer every request with one status.
+
+use crate::metrics::Metrics;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// How long a test waits for something that should happen.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Polls `/metrics` text until it holds `line`, and returns the text; panics with the last
+/// text at [`DEADLINE`].
+pub async fn wait_for_metric(metrics: &Metrics, line: &str) -> String {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let text = metrics.encode();
+        if text.lines().any(|l| l == line) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no `{line}` in the metrics:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The value of the sample whose name and labels are `series` (e.g.
+/// `sluice_queue_bytes{destination="a"}`), 0 when absent.
+pub fn metric_value(text: &str, series: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Polls `condition` until it holds; panics with `what` at [`DEADLINE`].
+pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A destination that accepts connections and never answers, until [`Hang::release`].
+pub struct Hang {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Connections accepted so far.
+    pub accepted: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Hang {
+    /// Starts one on 127.0.0.1.
+    pub async fn start() -> Hang {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        Hang {
+            addr,
+            accepted,
+            task,
+        }
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Closes the listener and every held connection: pending exports fail.
+    pub fn release(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Hang {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A destination answering every OTLP/HTTP request with `status` and an empty body.
+pub async fn answering(status: u16) -> SocketAddr {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |request: http::Request<hyper::body::Incoming>| async move {
+                        let _ = request.into_body().collect().await;
+                        let mut response = http::Response::new(Full::new(Bytes::new()));
+                        *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+                        Ok::<_, std::convert::Infallible>(response)
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
