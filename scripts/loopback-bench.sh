@@ -212,6 +212,39 @@ mkdir -p "$out/warmup"
 start_sluice chain "$out/warmup"
 stop_sluice
 
+if [[ -n "${SOAK:-}" ]]; then
+    rate=${RATE:-10000}
+    dir="$out/soak"
+    mkdir -p "$dir"
+    "$LOADGEN" capture --grpc "$CAPTURE" --idle-exit 5 --max-secs $((SOAK + 300)) \
+        --json "$dir/capture.json" >/dev/null 2>"$dir/capture.log" &
+    cap=$!
+    wait_for 100 grep -q listening "$dir/capture.log" || { echo "capture did not start" >&2; exit 1; }
+    start_sluice chain "$dir"
+    echo "== soak: chain at $rate records/s for ${SOAK}s $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    timeout $((SOAK + 120)) "$LOADGEN" send --target "$GRPC" --duration "$SOAK" --rate "$rate" \
+        --connections "$conns" --batch "$batch" --threads "$lg_threads" \
+        --json "$dir/send.json" >/dev/null 2>"$dir/send.log" &
+    lg=$!
+    echo "t_s,rss_kb,cpu_s,load1" >"$dir/samples.csv"
+    t0=$(date +%s)
+    # Sampling, not synchronisation: one line of RSS and CPU every 10 s while the load runs.
+    while kill -0 "$lg" 2>/dev/null; do
+        printf '%s,%s,%s,%s\n' "$(($(date +%s) - t0))" \
+            "$(awk '/^VmRSS/ {print $2}' "/proc/$spid/status")" \
+            "$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$spid/stat")" \
+            "$(cut -d' ' -f1 /proc/loadavg)" >>"$dir/samples.csv"
+        sleep 10
+    done
+    wait "$lg" || echo "loadgen failed" >&2
+    wait_exit "$cap" 3000 || kill -INT "$cap"
+    wait "$cap" 2>/dev/null || true
+    hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$spid/status")
+    stop_sluice
+    python3 loadgen/soak_summary.py "$dir" "$hwm" | tee "$dir/summary.txt"
+    exit 0
+fi
+
 cases="direct receive passthrough chain"
 [[ -z "${ALT_SLUICE:-}" ]] || cases="direct receive passthrough passthrough@alt chain chain@alt"
 for run in $(seq 1 "$runs"); do
