@@ -11,11 +11,9 @@ mod support;
 #[allow(dead_code)]
 mod python;
 
-use std::process::Command;
 use std::time::Duration;
 use support::capture::{Behaviour, Capture};
 use support::daemon::Daemon;
-use support::repo_root;
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -70,8 +68,7 @@ fn a_trace_whose_error_arrives_in_a_later_request_is_picked_whole() {
     );
     let daemon = Daemon::start(&config(&main, &evals));
     let run = format!("eval-{}", std::process::id());
-    let out = Command::new(python::python())
-        .arg(repo_root().join("tests/e2e/eval/split_trace.py"))
+    let out = python::script("tests/e2e/eval/split_trace.py")
         .args(["--endpoint", &daemon.grpc_endpoint(), "--run", &run])
         .output()
         .expect("run split_trace.py");

@@ -17,11 +17,11 @@ mod python;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::capture::{Behaviour, Capture, Rec};
 use support::daemon::{Daemon, http_request};
-use support::{plugins_dir, repo_root};
+use support::plugins_dir;
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -131,12 +131,10 @@ fn wait_marker(capture: &Capture, run: &str, after: u64, marker: Option<&str>) -
 }
 
 fn stream(endpoint: &str, run: &str, stop: &Path) -> Child {
-    Command::new(python::python())
-        .arg(repo_root().join("tests/e2e/reload/stream.py"))
+    python::script("tests/e2e/reload/stream.py")
         .args(["--endpoint", endpoint, "--run", run])
         .arg("--stop")
         .arg(stop)
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

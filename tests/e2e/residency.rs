@@ -19,11 +19,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::capture::{Behaviour, Capture, Rec};
 use support::daemon::{Daemon, http_request};
-use support::repo_root;
 
 const WAIT: Duration = Duration::from_secs(60);
 const UMBRELLA_KEY: &str = "umbrella-FAKE-hash-key-0001";
@@ -131,17 +129,10 @@ default = ["eu-archive", "us-archive", "live-eu"]
 /// Runs `send_genai.py` for `tenants` in order (`-`: no tenant) and panics unless every
 /// export succeeded.
 fn send(daemon: &Daemon, run: &str, tenants: &[&str]) {
-    let mut cmd = Command::new(python::python());
-    cmd.arg(repo_root().join("tests/e2e/residency/send_genai.py"))
-        .args(["--endpoint", &daemon.grpc_endpoint(), "--run", run]);
+    let mut cmd = python::script("tests/e2e/residency/send_genai.py");
+    cmd.args(["--endpoint", &daemon.grpc_endpoint(), "--run", run]);
     for t in tenants {
         cmd.args(["--tenant", t]);
-    }
-    for (k, _) in std::env::vars_os() {
-        let name = k.to_string_lossy().to_ascii_lowercase();
-        if name.starts_with("otel_") || name.ends_with("_proxy") {
-            cmd.env_remove(k);
-        }
     }
     let out = cmd.output().expect("run send_genai.py");
     assert!(

@@ -18,6 +18,21 @@ pub fn python() -> PathBuf {
     crate::support::venv::python("py-otel", PACKAGES)
 }
 
+/// The venv's python running `script` (a path from the repo root), with no OTEL_* or proxy
+/// variable of the caller's environment: the SDK, gRPC and requests read them, and none may
+/// redirect or change the client.
+pub fn script(script: &str) -> Command {
+    let mut cmd = Command::new(python());
+    cmd.arg(repo_root().join(script));
+    for (k, _) in std::env::vars_os() {
+        let name = k.to_string_lossy().to_ascii_lowercase();
+        if name.starts_with("otel_") || name.ends_with("_proxy") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
 /// One run of `send.py`.
 pub struct Send {
     /// The receiver's base URL (`http://127.0.0.1:port`).
@@ -86,39 +101,29 @@ impl Send {
 
     /// Runs `send.py`.
     pub fn run(&self) -> Sent {
-        let script = repo_root().join("tests/e2e/network/send.py");
-        let mut cmd = Command::new(python());
-        cmd.arg(script)
-            .args([
-                "--endpoint",
-                &self.endpoint,
-                "--protocol",
-                self.protocol,
-                "--run",
-                &self.run,
-                "--timeout",
-                "10",
-            ])
-            .args([
-                "--spans",
-                &self.counts.0.to_string(),
-                "--logs",
-                &self.counts.1.to_string(),
-            ])
-            .args(["--metrics", &self.counts.2.to_string()]);
+        let mut cmd = script("tests/e2e/network/send.py");
+        cmd.args([
+            "--endpoint",
+            &self.endpoint,
+            "--protocol",
+            self.protocol,
+            "--run",
+            &self.run,
+            "--timeout",
+            "10",
+        ])
+        .args([
+            "--spans",
+            &self.counts.0.to_string(),
+            "--logs",
+            &self.counts.1.to_string(),
+        ])
+        .args(["--metrics", &self.counts.2.to_string()]);
         for h in &self.headers {
             cmd.args(["--header", h]);
         }
         for r in &self.resource {
             cmd.args(["--resource", r]);
-        }
-        // The SDK reads OTEL_* variables, gRPC and requests proxy variables: none from the
-        // caller's environment may redirect or change the client.
-        for (k, _) in std::env::vars_os() {
-            let name = k.to_string_lossy().to_ascii_lowercase();
-            if name.starts_with("otel_") || name.ends_with("_proxy") {
-                cmd.env_remove(k);
-            }
         }
         let out = cmd
             .output()
