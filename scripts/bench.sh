@@ -5,7 +5,9 @@
 #   scripts/bench.sh                 # 3 runs of every arm
 #   RUNS=5 scripts/bench.sh          # more runs
 #   scripts/bench.sh token_cost      # only arms whose id contains `token_cost` (criterion filter)
+#   RUNS=5 scripts/bench.sh '^(baseline|cost_builtin)/'   # the built-in cost plugin, wasm vs native
 #   BENCH_BIN=target/release/deps/plugins-<hash> scripts/bench.sh   # reuse a built bench binary
+#   BENCH_OUT=target/bench-cost scripts/bench.sh ...   # results (and criterion data) there
 #
 # Criterion already takes many samples per run; the runs are repeated because this is a small
 # shared machine whose background load moves a run's figures by more than its own confidence
@@ -21,8 +23,14 @@ runs=${RUNS:-3}
 filter=${1:-}
 target=${CARGO_TARGET_DIR:-target}
 [[ "$target" == /* ]] || target="$PWD/$target"
-export CRITERION_HOME="$target/criterion"
-out="$target/bench-runs"
+# BENCH_OUT=dir keeps this run's criterion data and results apart from another run's.
+out="${BENCH_OUT:-$target/bench-runs}"
+[[ "$out" == /* ]] || out="$PWD/$out"   # the bench runs with host/ as its working directory
+if [[ -n "${BENCH_OUT:-}" ]]; then
+    export CRITERION_HOME="$out/criterion"
+else
+    export CRITERION_HOME="$target/criterion"
+fi
 
 bench() {
     if [[ -n "${BENCH_BIN:-}" ]]; then
@@ -91,8 +99,13 @@ def ratio(f):
 
 lines += ["", "| ratio (same run; median over runs) | value | range over runs |", "|---|---:|---:|"]
 checks = []
-for plugin in ("passthrough", "token_cost"):
-    w, n, b = f"{plugin}/wasm", f"{plugin}/native", "baseline/batch_state_only"
+for plugin, w, n in [
+    ("passthrough", "passthrough/wasm", "passthrough/native"),
+    ("token_cost", "token_cost/wasm", "token_cost/native"),
+    ("cost_builtin", "cost_builtin/wasm", "cost_builtin/native"),
+    ("cost_builtin (current names)", "cost_builtin/wasm_current_names", "cost_builtin/native_current_names"),
+]:
+    b = "baseline/batch_state_only"
     r = ratio(lambda d: d[w][0] / d[n][0])
     if r:
         lines.append(f"| `{plugin}` wasm / native | {r[0]:.2f}x | {r[1]:.2f} – {r[2]:.2f} |")

@@ -7,7 +7,8 @@
 //! is decoded from protobuf outside the timing (`iter_batched`), and dropping the result is
 //! not timed either, so `wasm / native` is the boundary's cost and `arm - baseline` is the
 //! plugin's own share. A `token_cost_parts` group times the native arm's steps one by one,
-//! and `one_row` the fixed cost of a call. Time is the benchmark thread's CPU time unless
+//! and `one_row` the fixed cost of a call. `cost_builtin` does the same for the built-in
+//! cost plugin on its shipped table. Time is the benchmark thread's CPU time unless
 //! `SLUICE_BENCH_CLOCK=wall` (see [`Clock`]).
 //! `scripts/bench.sh` runs this and prints the per-record table; `BENCHMARKS.md` has figures.
 
@@ -27,6 +28,7 @@ use sluice::otlp::Payload;
 use sluice::pipeline::{BatchState, Processed};
 use sluice::plugin::{LoadedPlugin, PluginInstance, PluginSource, Runtime, RuntimeOptions};
 use sluice::router::Destinations;
+use sluice_plugin_redact::{Redact, samples};
 use sluice_plugin_sdk::{Batch, Key, Plugin, RecordsApi};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -397,7 +399,11 @@ fn benches(c: &mut Criterion<Clock>) {
 
     parts(c, &input, &destinations);
 
+    cost_builtin(c, &input, &runtime, &destinations);
+
     one_row(c, Clock::from_env(), &request, &runtime, &destinations);
+
+    redact(c, &runtime, &destinations);
 }
 
 /// Calls made on one instance before `one_row` replaces it (untimed). `process` leaves one
@@ -539,6 +545,260 @@ fn parts(
         )
     });
     group.finish();
+}
+
+/// The built-in cost plugin (`plugins/cost`) on its shipped default table, as the embedded
+/// component and as the same type called natively, on the same 1,000-span batch as
+/// `token_cost`. Its response models are dated snapshots (`gpt-4o-2025-01-01`), so every
+/// distinct name goes through the matcher's snapshot stripping; two of the five models are
+/// not in the table and come out unpriced. The batch has no cache or reasoning counts, so
+/// the plugin also reads every legacy spelling of those (12 columns no span has); the
+/// `*_current_names` arms run with `legacy_attributes = false` to show what that costs.
+fn cost_builtin(
+    c: &mut Criterion<Clock>,
+    input: &impl Fn() -> ExportTraceServiceRequest,
+    runtime: &Runtime,
+    destinations: &Arc<Destinations>,
+) {
+    use sluice_plugin_cost::{Cost, config::DEFAULT_TABLE};
+    let cfg: PluginConfig = toml::from_str("name = \"cost\"").expect("a minimal plugin config");
+    let loaded = LoadedPlugin::from_bytes(
+        runtime,
+        sluice_artifacts::builtin::COST,
+        PluginSource::Builtin("cost".into()),
+        &cfg,
+        DEFAULT_TABLE.to_string(),
+        destinations.clone(),
+    )
+    .unwrap_or_else(|e| panic!("loading cost: {e}"));
+    let mut wasm = instantiate(&loaded);
+    let mut native = Cost::init(DEFAULT_TABLE).expect("cost init");
+    let current = format!("legacy_attributes = false\n{DEFAULT_TABLE}");
+    let mut wasm_current = instantiate(
+        &LoadedPlugin::from_bytes(
+            runtime,
+            sluice_artifacts::builtin::COST,
+            PluginSource::Builtin("cost".into()),
+            &cfg,
+            current.clone(),
+            destinations.clone(),
+        )
+        .unwrap_or_else(|e| panic!("loading cost: {e}")),
+    );
+    let mut native_current = Cost::init(&current).expect("cost init");
+    let a = run_wasm(&mut wasm, input(), destinations);
+    let b = run_native(&mut native, input(), destinations);
+    assert_eq!(a.payload, b.payload, "cost: Wasm and native results differ");
+    let (x, y) = (
+        run_wasm(&mut wasm_current, input(), destinations),
+        run_native(&mut native_current, input(), destinations),
+    );
+    assert_eq!(
+        x.payload, y.payload,
+        "cost (current names): Wasm and native results differ"
+    );
+    assert_eq!(
+        y.payload, b.payload,
+        "cost: the legacy names change nothing on this batch"
+    );
+    let Payload::Traces(req) = &b.payload else {
+        unreachable!("a traces batch stays traces")
+    };
+    let status = |value: &str| {
+        req.resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans)
+            .filter(|sp| {
+                sp.attributes.iter().any(|a| {
+                    a.key == "sluice.cost.status"
+                        && a.value.as_ref().and_then(|v| v.value.as_ref())
+                            == Some(&Value::StringValue(value.into()))
+                })
+            })
+            .count()
+    };
+    let (priced, unpriced) = (status("priced"), status("unpriced"));
+    assert!(
+        priced > ROWS / 2 && priced + unpriced == ROWS,
+        "cost priced {priced} and left {unpriced} unpriced of {ROWS} rows"
+    );
+    eprintln!("cost_builtin: {priced} rows priced, {unpriced} unpriced (default table)");
+    let mut group = c.benchmark_group("cost_builtin");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    group.bench_function("wasm", |b| {
+        b.iter_batched(
+            input,
+            |req| run_wasm(&mut wasm, black_box(req), destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("native", |b| {
+        b.iter_batched(
+            input,
+            |req| run_native(&mut native, black_box(req), destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("wasm_current_names", |b| {
+        b.iter_batched(
+            input,
+            |req| run_wasm(&mut wasm_current, black_box(req), destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("native_current_names", |b| {
+        b.iter_batched(
+            input,
+            |req| run_native(&mut native_current, black_box(req), destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+/// Record attributes the `redact` arms put their strings under: none is a content key or
+/// a sensitive key, so every string is scanned as it is, like `Redact::redact_str`.
+const REDACT_KEYS: &[&str] = &[
+    "app.message",
+    "db.statement",
+    "log.detail",
+    "http.note",
+    "job.output",
+    "rpc.payload",
+    "exception.text",
+    "cli.command",
+];
+
+/// A batch of `ROWS` spans whose string attributes are `texts` (taken in order, `per_span`
+/// per span, cycling), and the number of string bytes in it.
+fn text_batch(texts: &[String], per_span: usize) -> (ExportTraceServiceRequest, u64) {
+    let mut next = texts.iter().cycle();
+    let mut bytes = 0u64;
+    let spans = (0..ROWS)
+        .map(|row| {
+            let attributes = REDACT_KEYS[..per_span]
+                .iter()
+                .map(|k| {
+                    let t = next.next().expect("texts is not empty");
+                    bytes += t.len() as u64;
+                    s(k, t.as_str())
+                })
+                .collect();
+            Span {
+                trace_id: (row as u128 + 1).to_be_bytes().to_vec(),
+                span_id: (row as u64 + 1).to_be_bytes().to_vec(),
+                name: "work".into(),
+                attributes,
+                ..Default::default()
+            }
+        })
+        .collect();
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![s("service.name", "assistant"), s("tenant.id", "acme")],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    (request, bytes)
+}
+
+/// The redaction plugin with its default config (every default rule on), inside Wasm and
+/// natively, on batches of clean and of secret-dense strings (`sluice_plugin_redact::samples`,
+/// the inputs of the plugin's own `throughput` example). Reported as MB of string content
+/// per second; `texts_only` is the host's share (batch view plus listing every leaf), which
+/// both arms pay.
+fn redact(c: &mut Criterion<Clock>, runtime: &Runtime, destinations: &Arc<Destinations>) {
+    const DEFAULT: &str = include_str!("../../plugins/redact/default.toml");
+    let cfg: PluginConfig = toml::from_str("name = \"redact\"").expect("a minimal plugin config");
+    let loaded = LoadedPlugin::from_bytes(
+        runtime,
+        sluice_artifacts::builtin::REDACT,
+        PluginSource::Builtin("redact".into()),
+        &cfg,
+        DEFAULT.to_string(),
+        destinations.clone(),
+    )
+    .unwrap_or_else(|e| panic!("loading redact: {e}"));
+    let mut wasm = instantiate(&loaded);
+    let mut native = Redact::init(DEFAULT).expect("redact init");
+    // Another build of the component to compare with in the same run (e.g. the one before a
+    // change): `SLUICE_BENCH_REDACT_OTHER=path/to/sluice_plugin_redact.wasm`.
+    let mut other = std::env::var("SLUICE_BENCH_REDACT_OTHER").ok().map(|path| {
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+        let loaded = LoadedPlugin::from_bytes(
+            runtime,
+            &bytes,
+            PluginSource::Builtin("redact".into()),
+            &cfg,
+            DEFAULT.to_string(),
+            destinations.clone(),
+        )
+        .unwrap_or_else(|e| panic!("loading {path}: {e}"));
+        instantiate(&loaded)
+    });
+    for (name, texts, per_span) in [
+        ("redact_clean", samples::clean(4 << 20), 4),
+        ("redact_dense", samples::dense(1 << 20), 8),
+    ] {
+        let (request, bytes) = text_batch(&texts, per_span);
+        let wire = ExportTraceServiceRequest::encode_to_vec(&request);
+        let input =
+            || ExportTraceServiceRequest::decode(wire.as_slice()).expect("the batch decodes");
+        let a = run_wasm(&mut wasm, input(), destinations);
+        let b = run_native(&mut native, input(), destinations);
+        assert_eq!(
+            a.payload, b.payload,
+            "{name}: Wasm and native results differ"
+        );
+        eprintln!("{name}: {ROWS} spans, {bytes} bytes of strings");
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::BytesDecimal(bytes));
+        group.bench_function("texts_only", |b| {
+            b.iter_batched(
+                input,
+                |req| {
+                    let mut state =
+                        BatchState::new(Payload::Traces(black_box(req)), destinations.clone());
+                    let rows: Vec<u32> = (0..RecordsApi::len(&state)).collect();
+                    let texts = RecordsApi::texts(&mut state, &rows).expect("texts");
+                    (state.finish(), texts)
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function("wasm", |b| {
+            b.iter_batched(
+                input,
+                |req| run_wasm(&mut wasm, black_box(req), destinations),
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function("native", |b| {
+            b.iter_batched(
+                input,
+                |req| run_native(&mut native, black_box(req), destinations),
+                BatchSize::LargeInput,
+            )
+        });
+        if let Some(other) = other.as_mut() {
+            group.bench_function("wasm_other", |b| {
+                b.iter_batched(
+                    input,
+                    |req| run_wasm(other, black_box(req), destinations),
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+        group.finish();
+    }
 }
 
 /// What the benchmarks measure with: the benchmark thread's CPU time by default, or wall

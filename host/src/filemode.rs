@@ -9,6 +9,7 @@ use crate::metrics::{DropReason, Metrics};
 use crate::otlp::{Payload, json, protobuf};
 use crate::pipeline::{ChainOutcome, workers};
 use crate::router;
+use crate::spend::export::SpendExport;
 use sluice_plugin_sdk::Signal;
 use std::io::BufRead;
 use std::path::Path;
@@ -163,10 +164,26 @@ pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the export runtime: {e}"))?;
-    let metrics = Arc::new(Metrics::new(app.config.admin.tenant_label_cap));
+    let spend = crate::spend::Spend::from_config(&app.config);
+    let metrics = Arc::new(Metrics::with_spend(
+        app.config.admin.tenant_label_cap,
+        spend,
+    ));
     let exports = match output {
         Some(_) => None,
         None => Some(runtime.block_on(async { Exports::start(&app.config, &metrics) })?),
+    };
+    // Spend as OTLP metrics: counted over the whole run, exported once at the end.
+    let spend_export = match (&exports, SpendExport::from_config(&app.config)) {
+        (Some(_), export) => export,
+        (None, Some(export)) => {
+            tracing::warn!(
+                destination = export.destination(),
+                "[spend] export skipped: with --output records go to one file, not to destinations"
+            );
+            None
+        }
+        (None, None) => None,
     };
     let n_dest = app.destinations.list().len();
     let stream = inputs.into_iter().flatten();
@@ -185,6 +202,9 @@ pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<
             }
             Ok(ChainOutcome::Dropped { rows, .. }) => summary.dropped_on_failure += rows,
             Ok(ChainOutcome::Processed(p)) => {
+                if spend_export.is_some() {
+                    metrics.spend().record(&p.payload);
+                }
                 summary.dropped_by_plugins += p.dropped;
                 summary.failed_open += p.failed_open;
                 let routed = p.masks.iter().filter(|m| **m != 0).count();
@@ -219,6 +239,9 @@ pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<
         tracing::error!(target_file = sink.target(), "cannot flush output: {e}");
     }
     if let Some(exports) = exports {
+        if let Some(export) = &spend_export {
+            runtime.block_on(export.export(metrics.spend(), &exports));
+        }
         // Offline: give every destination the time it needs, retries included.
         runtime.block_on(exports.shutdown(Duration::from_secs(24 * 3600)));
         summary.write_errors += (metrics.dropped_count(DropReason::ExportRejected)

@@ -15,7 +15,8 @@
 //! - [`export`]: per-destination queues with retries, and the exporters (file, OTLP).
 //! - [`server`]: `sluice run`, wiring it all with [`admin`] (`/metrics`, `/healthz`,
 //!   `/readyz`) and [`metrics`].
-//! - [`spend`]: LLM spend counters from the cost plugin's enrichment, and `/cost/top`.
+//! - [`spend`]: LLM spend counters from the cost plugin's enrichment, `/cost/top`, and their
+//!   export as OTLP metrics.
 //! - [`evalstats`]: eval-sampling picks as metrics.
 //! - [`pricing`]: `sluice pricing import`, LiteLLM's price table to the cost plugin's.
 //! - [`app`]: building the plugin chain and destinations from a config.

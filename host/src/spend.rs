@@ -3,7 +3,8 @@
 //! rolling window are kept for the admin endpoint's `/cost/top`.
 //!
 //! Metrics (prefixed `sluice_`, as the registry does):
-//! - `llm_cost_picousd_total`: the exact integer sum of `sluice.cost.amount_picousd`;
+//! - `llm_cost_picousd_total`: the exact integer sum of `sluice.cost.amount_picousd` (kept
+//!   as `u128`; this `u64` counter stops at $18.4M per series, the USD one carries on);
 //! - `llm_cost_usd_total`: the same sum in USD, computed from the integer at each scrape, so
 //!   it never drifts the way a float accumulator would;
 //! - `llm_tokens_total`, with `kind` = `input` (uncached), `output`, `cache_read` or
@@ -11,11 +12,15 @@
 //!
 //! Labels come from record content, so each has a cap on distinct values (the rest are
 //! counted as `other`), and the number of label sets has one too.
+//!
+//! With `[spend] export` the same counters also go out as OTLP metrics to a destination,
+//! every interval and once at shutdown ([`export`]).
 
+pub mod export;
 mod labels;
 mod top;
 
-use crate::config::Config;
+use crate::config::{Config, Problem};
 use crate::metrics::Metrics;
 use crate::otlp::Payload;
 use labels::{Caps, Labels};
@@ -47,6 +52,71 @@ pub struct SpendConfig {
     pub top: usize,
     /// The rolling window of `/cost/top`, in seconds.
     pub top_window_secs: u64,
+    /// Also export the counters as OTLP metrics to a destination.
+    pub export: Option<ExportConfig>,
+}
+
+/// `[spend] export = { destination = "...", interval_ms = 60000 }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportConfig {
+    /// The destination (by name) the metrics go to.
+    pub destination: String,
+    /// How often, in milliseconds (and once more at shutdown).
+    #[serde(default = "default_interval_ms")]
+    pub interval_ms: u64,
+}
+
+fn default_interval_ms() -> u64 {
+    60_000
+}
+
+/// The shortest and longest export interval accepted.
+const INTERVAL_MS: std::ops::RangeInclusive<u64> = 100..=86_400_000;
+
+/// Problems of the `[spend]` section (field paths as `config::validate` reports them).
+pub fn validate(config: &Config) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut add = |path: &str, message: String| {
+        problems.push(Problem {
+            line: None,
+            path: path.to_string(),
+            message,
+        })
+    };
+    if let Some(e) = &config.spend.export {
+        if !config.destinations.iter().any(|d| d.name == e.destination) {
+            let names: Vec<String> = config
+                .destinations
+                .iter()
+                .map(|d| format!("`{}`", d.name))
+                .collect();
+            add(
+                "spend.export.destination",
+                format!(
+                    "unknown destination `{}` (configured: {})",
+                    e.destination,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            );
+        }
+        if !INTERVAL_MS.contains(&e.interval_ms) {
+            add(
+                "spend.export.interval_ms",
+                format!(
+                    "{} is outside {}..={}",
+                    e.interval_ms,
+                    INTERVAL_MS.start(),
+                    INTERVAL_MS.end()
+                ),
+            );
+        }
+    }
+    problems
 }
 
 impl Default for SpendConfig {
@@ -58,6 +128,7 @@ impl Default for SpendConfig {
             series_cap: 10_000,
             top: 20,
             top_window_secs: 3600,
+            export: None,
         }
     }
 }
@@ -72,15 +143,34 @@ pub struct Spend {
     unknown_tenant: String,
     feature_attribute: String,
     prompt_version_attribute: String,
+    /// When counting started (ns since the Unix epoch): the start of every cumulative sum.
+    started_unix_nano: u64,
     state: Mutex<State>,
 }
 
 #[derive(Debug)]
 struct State {
     caps: Caps,
-    cost_pico: BTreeMap<Labels, u64>,
+    /// Exact sums; `u128` so no realistic spend saturates (`u64` picoUSD ends at $18.4M).
+    cost_pico: BTreeMap<Labels, u128>,
     tokens: BTreeMap<(Labels, usize), u64>,
     top: TopRequests,
+}
+
+/// Nanoseconds since the Unix epoch, now.
+fn now_unix_nano() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// An exact picoUSD sum in USD: the nearest double to the decimal value (Rust's float
+/// parsing rounds correctly), where `pico as f64 / 1e12` would round twice above 2^53.
+pub fn usd(pico: u128) -> f64 {
+    const PER_USD: u128 = 1_000_000_000_000;
+    format!("{}.{:012}", pico / PER_USD, pico % PER_USD)
+        .parse()
+        .unwrap_or(f64::MAX)
 }
 
 impl Spend {
@@ -97,6 +187,7 @@ impl Spend {
             unknown_tenant: unknown_tenant.to_string(),
             feature_attribute: config.feature_attribute.clone(),
             prompt_version_attribute: config.prompt_version_attribute.clone(),
+            started_unix_nano: now_unix_nano(),
             state: Mutex::new(State {
                 caps: Caps::new(tenant_cap, config.label_cap, config.series_cap),
                 cost_pico: BTreeMap::new(),
@@ -152,7 +243,7 @@ impl Spend {
             }
             if let Some(pico) = span.cost_picousd {
                 let sum = state.cost_pico.entry(labels).or_default();
-                *sum = sum.saturating_add(pico);
+                *sum = sum.saturating_add(u128::from(pico));
                 state.top.add(now, span.request(pico));
             }
         }
@@ -194,13 +285,14 @@ impl Collector for Spend {
         let mut pico =
             encoder.encode_descriptor("llm_cost_picousd", help, None, MetricType::Counter)?;
         for (labels, v) in &state.cost_pico {
-            ConstCounter::new(*v).encode(pico.encode_family(labels)?)?;
+            let v = u64::try_from(*v).unwrap_or(u64::MAX);
+            ConstCounter::new(v).encode(pico.encode_family(labels)?)?;
         }
         let help = "Estimated LLM spend in USD, by tenant, feature, model and prompt version";
         let mut usd = encoder.encode_descriptor("llm_cost_usd", help, None, MetricType::Counter)?;
         for (labels, v) in &state.cost_pico {
             // From the exact integer at each scrape: no float accumulation.
-            ConstCounter::new(*v as f64 / 1e12).encode(usd.encode_family(labels)?)?;
+            ConstCounter::new(self::usd(*v)).encode(usd.encode_family(labels)?)?;
         }
         let help = "LLM tokens by kind (input is uncached input), tenant, feature, model and prompt version";
         let mut tokens =

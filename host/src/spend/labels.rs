@@ -13,10 +13,10 @@ use std::collections::HashSet;
 /// The label set of the cost counters.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 pub struct Labels {
-    tenant: String,
-    feature: String,
-    model: String,
-    prompt_version: String,
+    pub(super) tenant: String,
+    pub(super) feature: String,
+    pub(super) model: String,
+    pub(super) prompt_version: String,
 }
 
 /// The label set of the token counter.
@@ -202,6 +202,8 @@ pub fn read(traces: &ExportTraceServiceRequest, a: &Attributes<'_>) -> Vec<SpanS
 struct Capped {
     cap: usize,
     seen: HashSet<String>,
+    /// Whether some value was counted as `other`.
+    overflowed: bool,
 }
 
 impl Capped {
@@ -214,6 +216,7 @@ impl Capped {
             self.seen.insert(value.to_string());
             return value.to_string();
         }
+        self.overflowed = true;
         "other".to_string()
     }
 }
@@ -227,6 +230,7 @@ pub struct Caps {
     prompt_version: Capped,
     series: HashSet<Labels>,
     series_cap: usize,
+    series_overflowed: bool,
 }
 
 impl Caps {
@@ -235,6 +239,7 @@ impl Caps {
         let capped = |cap| Capped {
             cap,
             seen: HashSet::new(),
+            overflowed: false,
         };
         Caps {
             tenant: capped(tenant_cap),
@@ -243,7 +248,14 @@ impl Caps {
             prompt_version: capped(label_cap),
             series: HashSet::new(),
             series_cap,
+            series_overflowed: false,
         }
+    }
+
+    /// Whether the `other` tenant label holds spend of tenants past a cap (then it is no
+    /// single tenant's), rather than only a tenant really named `other`.
+    pub fn other_tenant_is_mixed(&self) -> bool {
+        self.tenant.overflowed || self.series_overflowed
     }
 
     /// A span's labels, capped.
@@ -258,6 +270,7 @@ impl Caps {
             self.series.insert(labels.clone());
             return labels;
         }
+        self.series_overflowed = true;
         Labels::other()
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 /// One enriched LLM call span: `(trace id number, model, picoUSD or None for unpriced,
 /// [input, output, cache read], feature, prompt version)`.
-type Call<'a> = (u64, &'a str, Option<u64>, [u64; 3], &'a str, &'a str);
+pub(super) type Call<'a> = (u64, &'a str, Option<u64>, [u64; 3], &'a str, &'a str);
 
 fn kv(key: &str, value: Value) -> Value {
     json!({"key": key, "value": value})
@@ -21,7 +21,7 @@ fn i(v: u64) -> Value {
 }
 
 /// A traces payload of one resource with attributes `resource` holding `calls`.
-fn payload(resource: &[(&str, &str)], calls: &[Call<'_>]) -> Payload {
+pub(super) fn payload(resource: &[(&str, &str)], calls: &[Call<'_>]) -> Payload {
     let spans: Vec<Value> = calls
         .iter()
         .map(|&(id, model, pico, [input, output, cache_read], feature, version)| {

@@ -2,7 +2,8 @@
 //!
 //! Every problem found is reported, each naming the field path, e.g.
 //! `models[3].input_per_mtok: expected a decimal number, got "abc"`. Prices are
-//! USD per million tokens; see `pricing.toml` for the documented format.
+//! USD per million tokens; see `pricing.toml` for the documented format. A table with
+//! `extends = "default"` lists only what it overrides or adds to the shipped table.
 
 mod raw;
 
@@ -127,8 +128,24 @@ fn model(i: usize, raw: &RawModel, errors: &mut Vec<String>) -> Model {
     }
 }
 
+/// The default table shipped with sluice (`pricing.toml`): the cost plugin's config when the
+/// stage sets none, and the table `extends = "default"` builds on.
+pub const DEFAULT_TABLE: &str = include_str!("../pricing.toml");
+
+/// The name `extends` takes for [`DEFAULT_TABLE`].
+const DEFAULT_NAME: &str = "default";
+
 /// Parses and validates a pricing table, reporting every problem found.
+///
+/// With `extends = "default"` the table's `[[models]]` are merged over the default table
+/// (see [`merge`]) and the version says both: `default-<its version>+<this version>`.
 pub fn parse(text: &str) -> Result<PricingTable, Vec<String>> {
+    parse_with(text, Some(DEFAULT_TABLE))
+}
+
+/// [`parse`], with the text `extends = "default"` names (`None`: `extends` is refused, as it
+/// is inside the default table itself).
+fn parse_with(text: &str, default: Option<&str>) -> Result<PricingTable, Vec<String>> {
     if text.trim().is_empty() {
         return Err(vec![
             "no pricing table configured: set pricing_version and list [[models]]".into(),
@@ -143,24 +160,106 @@ pub fn parse(text: &str) -> Result<PricingTable, Vec<String>> {
         .map(str::trim)
         .unwrap_or_default()
         .to_string();
-    if version.is_empty() {
-        errors.push("pricing_version: missing".to_string());
-    }
     let models: Vec<Model> = raw
         .models
         .iter()
         .enumerate()
         .map(|(i, m)| model(i, m, &mut errors))
         .collect();
-    if errors.is_empty() {
+    let base = match (raw.extends.as_deref().map(str::trim), default) {
+        (None, _) => {
+            if version.is_empty() {
+                errors.push("pricing_version: missing".to_string());
+            }
+            None
+        }
+        (Some(DEFAULT_NAME), Some(default)) => {
+            if version.is_empty() && !models.is_empty() {
+                errors.push(format!(
+                    "pricing_version: missing: name the version of your entries (the table's \
+                     version becomes {DEFAULT_NAME}-<its version>+<yours>)"
+                ));
+            }
+            match parse_with(default, None) {
+                Ok(table) => Some(table),
+                Err(e) => {
+                    errors.push(format!(
+                        "extends: the default table does not load: {}",
+                        e.join("; ")
+                    ));
+                    None
+                }
+            }
+        }
+        (Some(DEFAULT_NAME), None) => {
+            errors.push("extends: the default table cannot extend a table".to_string());
+            None
+        }
+        (Some(other), _) => {
+            errors.push(format!(
+                "extends: {other:?} is not a table sluice ships; the only one is {DEFAULT_NAME:?}"
+            ));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let Some(base) = base else {
         return Ok(PricingTable {
             version,
             overwrite: raw.overwrite,
             legacy_attributes: raw.legacy_attributes,
             models,
         });
-    }
-    Err(errors)
+    };
+    // A name priced twice among the user's own entries is reported by their own index,
+    // before the merge renumbers them.
+    crate::matching::Matcher::build(&models)?;
+    let version = if version.is_empty() {
+        format!("{DEFAULT_NAME}-{}", base.version)
+    } else {
+        format!("{DEFAULT_NAME}-{}+{version}", base.version)
+    };
+    Ok(PricingTable {
+        version,
+        overwrite: raw.overwrite,
+        legacy_attributes: raw.legacy_attributes,
+        models: merge(base.models, models),
+    })
+}
+
+/// The base table's entries that `user`'s do not replace, then `user`'s.
+///
+/// A user entry claims its name and its aliases (case-insensitively) for its provider, or
+/// for every provider when it names none. A base entry whose name is claimed is dropped
+/// whole (its aliases with it); a base alias that is claimed is dropped from its entry. So
+/// every name a user entry gives is priced by the user's entry, and nothing else changes.
+pub fn merge(base: Vec<Model>, user: Vec<Model>) -> Vec<Model> {
+    let claims: Vec<(String, Option<String>)> = user
+        .iter()
+        .flat_map(|m| {
+            std::iter::once(&m.name)
+                .chain(&m.aliases)
+                .map(|n| (n.to_ascii_lowercase(), m.provider.clone()))
+        })
+        .collect();
+    let claimed = |name: &str, provider: &Option<String>| {
+        claims
+            .iter()
+            .any(|(n, p)| n.eq_ignore_ascii_case(name.trim()) && (p.is_none() || p == provider))
+    };
+    let mut out: Vec<Model> = base
+        .into_iter()
+        .filter(|m| !claimed(&m.name, &m.provider))
+        .map(|mut m| {
+            let provider = m.provider.clone();
+            m.aliases.retain(|a| !claimed(a, &provider));
+            m
+        })
+        .collect();
+    out.extend(user);
+    out
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! the default): `pricing_version`, `overwrite` (replace a cost the app already set, default
 //! false), `legacy_attributes` (also read pre-convention names, default true) and
 //! `[[models]]` entries with USD-per-million-token prices, long-context `tiers` and
-//! `service_tiers`.
+//! `service_tiers`. With `extends = "default"` the entries are merged over the shipped table
+//! ([`config::DEFAULT_TABLE`], embedded in the component too) by name and provider, user
+//! entries winning, and the version becomes `default-<shipped>+<yours>`.
 //!
 //! **Reads** (record attributes, first name present wins; values may be int, double or
 //! string): the model (`gen_ai.response.model`, else `gen_ai.request.model`), token usage

@@ -1,6 +1,7 @@
 //! `process` end to end against a fake batch, with hand-computed costs, and the shipped
 //! pricing table.
 
+mod extends;
 mod fake;
 mod inputs;
 mod pricing;

@@ -13,6 +13,7 @@ pub(super) const STANDARD_TIER_NAMES: &[&str] = &["default", "standard", "auto",
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTable {
+    pub(super) extends: Option<String>,
     pub(super) pricing_version: Option<String>,
     #[serde(default)]
     pub(super) overwrite: bool,

@@ -48,6 +48,34 @@ pub struct Rec {
     /// keys, names, bodies, event and link attributes, ids in hex): what a content check
     /// searches.
     pub strings: Vec<String>,
+    /// A metric data point's metric and value (`None` for spans and logs).
+    pub point: Option<Point>,
+}
+
+/// What a metric data point says besides its attributes (which are in [`Rec::attrs`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Point {
+    /// The metric's name.
+    pub metric: String,
+    /// The metric's unit.
+    pub unit: String,
+    /// `sum`, `gauge`, `histogram`, `exponential_histogram` or `summary`.
+    pub kind: &'static str,
+    /// A Sum's `is_monotonic`.
+    pub monotonic: bool,
+    /// A Sum's or histogram's aggregation temporality (1 delta, 2 cumulative).
+    pub temporality: i32,
+    /// A number point's value as text: a double as Rust prints it, an int with an `i`
+    /// suffix (`0.00625`, `1100i`); empty for other kinds.
+    pub value: String,
+    /// The point's start time.
+    pub start_time_unix_nano: u64,
+    /// The point's time.
+    pub time_unix_nano: u64,
+    /// The resource's attributes, rendered.
+    pub resource: BTreeMap<String, String>,
+    /// The scope's name.
+    pub scope: String,
 }
 
 /// An attribute value as text: strings as they are, numbers and bools as Rust prints them,
@@ -197,7 +225,30 @@ fn rec(signal: &'static str, resource: &[KeyValue], attrs: &[KeyValue]) -> Rec {
         status: None,
         duration_ns: 0,
         strings: Vec::new(),
+        point: None,
     }
+}
+
+fn number_points(
+    points: &[opentelemetry_proto::tonic::metrics::v1::NumberDataPoint],
+) -> Vec<(&[KeyValue], String, u64, u64)> {
+    use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+    points
+        .iter()
+        .map(|p| {
+            let value = match p.value {
+                Some(Value::AsDouble(d)) => d.to_string(),
+                Some(Value::AsInt(i)) => format!("{i}i"),
+                None => String::new(),
+            };
+            (
+                p.attributes.as_slice(),
+                value,
+                p.start_time_unix_nano,
+                p.time_unix_nano,
+            )
+        })
+        .collect()
 }
 
 fn resource_attrs(r: &Option<Resource>) -> &[KeyValue] {
@@ -258,6 +309,79 @@ fn metric_records(req: &MetricsReq) -> Vec<Rec> {
             .iter()
             .flat_map(|s| s.metrics.iter().map(move |m| (s, m)))
         {
+            let resource = rendered(res);
+            let scope = sm
+                .scope
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            let point =
+                |kind: &'static str, monotonic, temporality, value: String, times: (u64, u64)| {
+                    Point {
+                        metric: metric.name.clone(),
+                        unit: metric.unit.clone(),
+                        kind,
+                        monotonic,
+                        temporality,
+                        value,
+                        start_time_unix_nano: times.0,
+                        time_unix_nano: times.1,
+                        resource: resource.clone(),
+                        scope: scope.clone(),
+                    }
+                };
+            let described: Vec<Point> = match &metric.data {
+                Some(Data::Sum(s)) => number_points(&s.data_points)
+                    .into_iter()
+                    .map(|(_, v, st, t)| {
+                        point("sum", s.is_monotonic, s.aggregation_temporality, v, (st, t))
+                    })
+                    .collect(),
+                Some(Data::Gauge(g)) => number_points(&g.data_points)
+                    .into_iter()
+                    .map(|(_, v, st, t)| point("gauge", false, 0, v, (st, t)))
+                    .collect(),
+                Some(Data::Histogram(h)) => h
+                    .data_points
+                    .iter()
+                    .map(|p| {
+                        point(
+                            "histogram",
+                            false,
+                            h.aggregation_temporality,
+                            String::new(),
+                            (p.start_time_unix_nano, p.time_unix_nano),
+                        )
+                    })
+                    .collect(),
+                Some(Data::ExponentialHistogram(h)) => h
+                    .data_points
+                    .iter()
+                    .map(|p| {
+                        point(
+                            "exponential_histogram",
+                            false,
+                            h.aggregation_temporality,
+                            String::new(),
+                            (p.start_time_unix_nano, p.time_unix_nano),
+                        )
+                    })
+                    .collect(),
+                Some(Data::Summary(s)) => s
+                    .data_points
+                    .iter()
+                    .map(|p| {
+                        point(
+                            "summary",
+                            false,
+                            0,
+                            String::new(),
+                            (p.start_time_unix_nano, p.time_unix_nano),
+                        )
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
             let points: Vec<&[KeyValue]> = match &metric.data {
                 Some(Data::Sum(s)) => s
                     .data_points
@@ -286,8 +410,9 @@ fn metric_records(req: &MetricsReq) -> Vec<Rec> {
                     .collect(),
                 None => Vec::new(),
             };
-            out.extend(points.into_iter().map(|attrs| {
+            out.extend(points.into_iter().zip(described).map(|(attrs, point)| {
                 let mut r = rec("metrics", res, attrs);
+                r.point = Some(point);
                 r.strings = json_strings(&[
                     to_json(&rm.resource),
                     to_json(&sm.scope),
