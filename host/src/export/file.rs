@@ -130,13 +130,17 @@ impl Exporter for FileExporter {
         let sink = sinks
             .entry(path.clone())
             .or_insert_with(|| JsonLinesSink::appending(path.clone()));
-        // A full disk may clear; anything else about a local file will not.
-        sink.write(&batch.payload).map_err(|e| match e.kind() {
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::Interrupted => {
-                ExportError::retryable(format!("{path}: {e}"))
-            }
-            _ => ExportError::permanent(format!("{path}: {e}")),
-        })
+        // A full disk may clear; anything else about a local file will not. Flushed per
+        // batch: a record counted as exported is in the file (handed to the OS), where a
+        // reader tailing it sees it.
+        sink.write(&batch.payload)
+            .and_then(|()| sink.flush())
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::Interrupted => {
+                    ExportError::retryable(format!("{path}: {e}"))
+                }
+                _ => ExportError::permanent(format!("{path}: {e}")),
+            })
     }
 
     async fn flush(&self) -> Result<(), ExportError> {
