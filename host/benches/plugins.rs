@@ -738,7 +738,8 @@ fn redact(c: &mut Criterion<Clock>, runtime: &Runtime, destinations: &Arc<Destin
             &bytes,
             PluginSource::Builtin("redact".into()),
             &cfg,
-            DEFAULT.to_string(),
+            // Its built-in defaults: an older build may not know every key of today's file.
+            String::new(),
             destinations.clone(),
         )
         .unwrap_or_else(|e| panic!("loading {path}: {e}"));

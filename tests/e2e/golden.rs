@@ -31,6 +31,7 @@ cases! {
     two_stage_chain_sees_earlier_edits => "chain-add-attribute-then-edit",
     residency_denials_win_over_a_later_eval_sampler => "residency-then-eval",
     redact_builtin_redacts_every_leaf_and_previews_content => "redact-builtin",
+    redact_span_events_log_bodies_and_rule_names => "redact-events",
     eval_sample_strata_overrides_tracestate_rules_and_memory => "eval-sample-strata",
     residency_content_modes_keep_strip_hash_metadata_only => "residency-content",
 }

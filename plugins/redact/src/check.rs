@@ -21,7 +21,7 @@ pub fn confirm(check: Check, hay: &str, m: usize, s: usize, e: usize) -> Option<
         Check::PemAfter => return pem_after(hay, e),
         Check::Discord => discord(v),
         Check::Mixed => mixed(v) && !placeholder_shape(v),
-        Check::Email => !v.starts_with("git@"),
+        Check::Email => !v.starts_with("git@") && !url_password(hay, s),
         Check::Card => card(hay, s, e),
         Check::Luhn => luhn(v.bytes().filter(u8::is_ascii_digit)),
         Check::Ssn => ssn(v),
@@ -31,6 +31,20 @@ pub fn confirm(check: Check, hay: &str, m: usize, s: usize, e: usize) -> Option<
         Check::Ip => ip(v),
     };
     ok.then_some((s, e))
+}
+
+/// Whether a match at `s` is the password of a URL's credentials (`scheme://user:pw@host`
+/// reads like an address `pw@host`): `url_credentials` names it, and the host stays.
+fn url_password(hay: &str, s: usize) -> bool {
+    let b = hay.as_bytes();
+    if s == 0 || b[s - 1] != b':' {
+        return false;
+    }
+    let word = b[..s - 1]
+        .iter()
+        .rposition(|c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'<' | b'>'))
+        .map_or(0, |p| p + 1);
+    b[word..s].windows(3).any(|w| w == b"://")
 }
 
 fn bearer(v: &str) -> bool {
@@ -49,18 +63,53 @@ fn basic(v: &str) -> bool {
     text.len() >= 3 && text.contains(':') && !text.chars().any(char::is_control)
 }
 
+/// 1 for the bytes of base64 that count as body (`[A-Za-z0-9+/]`).
+const B64: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' {
+            t[c] = 1;
+        }
+        c += 1;
+    }
+    t
+};
+
 /// A key block must have a real base64 body, not `...` or `xxxx`.
 fn pem(v: &str) -> bool {
-    let body = v
-        .find("-----\n")
-        .or_else(|| v.find("-----\\n"))
-        .or_else(|| v.find("----- "));
-    let body = body.map_or(v, |i| &v[i..]);
-    let b64 = body
-        .bytes()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
-        .count();
-    b64 >= 64 && !body.contains("...") && !body.contains("xxxx") && !body.contains("XXXX")
+    let b = v.as_bytes();
+    // The body starts at the first `-----` followed by a newline (or an escaped one in
+    // JSON, or a blank); the whole value when there is none.
+    let mut from = 0;
+    let mut i = 0;
+    while let Some(k) = b[i..]
+        .windows(5)
+        .position(|w| w[0] == b'-' && w == b"-----")
+    {
+        let end = i + k + 5;
+        if b[end..].starts_with(br"\n") || matches!(b.get(end), Some(b'\n' | b' ')) {
+            from = i + k;
+            break;
+        }
+        i = end;
+    }
+    let (mut b64, mut run, mut prev) = (0usize, 0usize, 0u8);
+    for &c in &b[from..] {
+        b64 += usize::from(B64[usize::from(c)]);
+        // `...`, `xxxx`, `XXXX`: runs of those bytes only.
+        if c == b'.' || c | 0x20 == b'x' {
+            run = if c == prev { run + 1 } else { 1 };
+            prev = c;
+            if run >= 3 + usize::from(c != b'.') {
+                return false;
+            }
+        } else {
+            prev = 0;
+        }
+    }
+    b64 >= 64
 }
 
 /// The PEM block starting at `at` (inside a JSON string, so it ends at the `END` line or at

@@ -33,6 +33,7 @@ struct Raw {
     marker: Option<String>,
     hmac_marker: Option<String>,
     count_attribute: bool,
+    rules_attribute: bool,
     tenant_attribute: Option<String>,
     tenant_keys: Vec<RawTenantKey>,
 }
@@ -75,6 +76,8 @@ pub struct Settings {
     pub blob_min_chars: usize,
     /// Whether `sluice.redaction.count` is written on records.
     pub count_attribute: bool,
+    /// Whether `sluice.redaction.rules` is written on records.
+    pub rules_attribute: bool,
 }
 
 /// Parses and validates a config; the error lists every problem, one per line.
@@ -141,6 +144,9 @@ fn build(raw: Raw, problems: &mut Vec<String>) -> Option<Settings> {
             name: d.name.to_string(),
             group: d.group,
             gate: d.gate,
+            start: d.start,
+            needs: d.needs,
+            capture: d.capture,
             regex: rules::compile_pattern(d.pattern).expect("built-in patterns compile"),
             check: d.check,
         })
@@ -201,5 +207,6 @@ fn build(raw: Raw, problems: &mut Vec<String>) -> Option<Settings> {
         preview_chars,
         blob_min_chars,
         count_attribute: raw.count_attribute,
+        rules_attribute: raw.rules_attribute,
     })
 }

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{SENSITIVE_KEY_RULE, Settings};
 use crate::detect::Scratch;
+use crate::engine::Tally;
 use crate::json;
 use crate::keys::{Mode, is_sensitive};
 use crate::marker::TenantKey;
@@ -23,8 +24,8 @@ pub struct Content {
     pub text: String,
     /// Hex SHA-256 of the redacted value, for the sibling `<key>.sha256`.
     pub sha256: String,
-    /// Secrets redacted.
-    pub count: u32,
+    /// What was redacted.
+    pub tally: Tally,
 }
 
 impl Settings {
@@ -35,22 +36,22 @@ impl Settings {
         text: &str,
         tenant: Option<&TenantKey>,
         scratch: &mut Scratch,
-    ) -> Option<(String, u32)> {
-        let mut count = 0;
+    ) -> Option<(String, Tally)> {
+        let mut tally = Tally::default();
         let out = if json::is_json(text) {
             json::map_strings(text, |s, key| {
-                let (new, n) = self.content_part(s, key, tenant, scratch)?;
-                count += n;
+                let (new, t) = self.content_part(s, key, tenant, scratch)?;
+                tally.add(t);
                 Some(new)
             })
         } else {
             self.content_part(text, None, tenant, scratch)
-                .map(|(s, n)| {
-                    count += n;
+                .map(|(s, t)| {
+                    tally.add(t);
                     s
                 })
         };
-        out.map(|o| (o, count))
+        out.map(|o| (o, tally))
     }
 
     /// Applies `Hash` or `Preview` (any other mode is treated as `Preview`) to a content value.
@@ -62,9 +63,9 @@ impl Settings {
         scratch: &mut Scratch,
     ) -> Content {
         let is_json = json::is_json(text);
-        let (redacted, count) = match self.redact_content(text, tenant, scratch) {
-            Some((r, n)) => (Some(r), n),
-            None => (None, 0),
+        let (redacted, tally) = match self.redact_content(text, tenant, scratch) {
+            Some((r, t)) => (Some(r), t),
+            None => (None, Tally::default()),
         };
         let redacted = redacted.as_deref().unwrap_or(text);
         let sha256 = hex::encode(Sha256::digest(redacted.as_bytes()));
@@ -87,7 +88,7 @@ impl Settings {
         Content {
             text,
             sha256,
-            count,
+            tally,
         }
     }
 
@@ -98,15 +99,15 @@ impl Settings {
         key: Option<&str>,
         tenant: Option<&TenantKey>,
         scratch: &mut Scratch,
-    ) -> Option<(String, u32)> {
+    ) -> Option<(String, Tally)> {
         if key.is_some_and(|k| is_sensitive(k, &self.sensitive_keys)) && !s.is_empty() {
             let mut out = String::new();
             self.markers.write(&mut out, SENSITIVE_KEY_RULE, s, tenant);
-            return Some((out, 1));
+            return Some((out, Tally::key()));
         }
         let (text, n) = match self.redact_text(s, tenant, scratch) {
             Some((t, n)) => (Some(t), n),
-            None => (None, 0),
+            None => (None, Tally::default()),
         };
         let blobbed = self.blobs(text.as_deref().unwrap_or(s));
         match (blobbed, text) {

@@ -1,15 +1,22 @@
-//! The detector: one pass per string ([`Prefilter`]) decides which rules can match at all,
-//! and only those rules' regexes run, each from the word holding its first anchor; number
-//! rules run only over the numeric runs the pass recorded. Clean text costs that pass and
-//! nothing else: no regex runs and nothing is allocated (findings and runs go into a reused
-//! [`Scratch`]).
+//! The detector: one pass per string ([`Prefilter`]) finds where rules can match, and only
+//! there do their regexes run: anchored at each anchor occurrence (or in a small window
+//! around it, see [`Start`]), over the numeric or token-shaped runs the pass measured, or
+//! from each `[A-Z]{2}[0-9]{2}`. Clean text costs that pass and nothing else: no regex runs,
+//! nothing is allocated, and its bytes are not even checked for UTF-8 (only a string in which
+//! a pattern matched is).
+//!
+//! The result is the same as running every rule's regex over the whole string, one match
+//! after another (`tests/prefilter_equivalence.rs` checks this on the corpus and on random
+//! text), because every match of an anchored rule starts where the rule's [`Start`] says.
 
-use regex::{CaptureLocations, Regex, RegexSet};
+use regex::RegexSet;
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{Anchored, Input, meta};
 
+use crate::assign::assignment_value;
 use crate::check::confirm;
-use crate::prefilter::Prefilter;
-use crate::rules::{Check, Gate, Group};
-use crate::shape::Shape;
+use crate::prefilter::{Hits, Prefilter};
+use crate::rules::{Capture, Check, Gate, Group, Start};
 
 /// Rules are indexed by bit in a `u128`; the config refuses more.
 pub const MAX_RULES: usize = 128;
@@ -23,10 +30,16 @@ pub struct Rule {
     pub group: Group,
     /// The prefilter gate.
     pub gate: Gate,
+    /// Where a match starts relative to an anchor.
+    pub start: Start,
+    /// A run must hold one of these before the regex runs over it (see `RuleDef::needs`).
+    pub needs: &'static [&'static str],
     /// The compiled pattern.
-    pub regex: Regex,
+    pub regex: meta::Regex,
     /// The confirmation of a candidate.
     pub check: Check,
+    /// How the secret's span is taken from a match.
+    pub capture: Capture,
 }
 
 /// One secret found: a byte span of the scanned string and the rule that found it.
@@ -44,11 +57,34 @@ pub struct Finding {
 #[derive(Debug, Default)]
 pub struct Scratch {
     findings: Vec<Finding>,
-    locs: Vec<Option<CaptureLocations>>,
-    /// Numeric runs of the current string: (start, end, digits).
-    runs: Vec<(usize, usize, u32)>,
-    /// Per rule: where its first anchor starts (see [`crate::prefilter::Pass::first`]).
-    first: Option<Box<[u32; MAX_RULES]>>,
+    hits: Hits,
+    /// Per rule: its regex cache, made on first use.
+    caches: Vec<Option<meta::Cache>>,
+    slots: Vec<Option<NonMaxUsize>>,
+    /// Per rule: where its last match in the current string ended (matches of one rule
+    /// never overlap, as in a left-to-right search).
+    done: Vec<usize>,
+    /// Take every secret span from the capture groups (the reference scan of the tests).
+    exact: bool,
+}
+
+/// The string being scanned: bytes, and as text once a pattern matched in it.
+struct Hay<'t> {
+    bytes: &'t [u8],
+    text: Option<&'t str>,
+    invalid: bool,
+}
+
+impl<'t> Hay<'t> {
+    fn text(&mut self) -> Option<&'t str> {
+        if self.text.is_none() && !self.invalid {
+            match std::str::from_utf8(self.bytes) {
+                Ok(t) => self.text = Some(t),
+                Err(_) => self.invalid = true,
+            }
+        }
+        self.text
+    }
 }
 
 /// The compiled rule set with its prefilter.
@@ -56,12 +92,18 @@ pub struct Scratch {
 pub struct Detector {
     rules: Vec<Rule>,
     prefilter: Prefilter,
-    /// Rules run on every string.
+    /// Rules run over the whole of every string.
     always: u128,
-    /// Rules gated on the shape of the string.
-    shaped: u128,
+    /// Rules gated on numeric runs, on `[A-Za-z0-9_.-]` runs, and on `[A-Z]{2}[0-9]{2}`.
+    numeric: u128,
+    dotted: u128,
+    caps: u128,
     allow: Option<RegexSet>,
 }
+
+/// A string that is not UTF-8 (the contract promises UTF-8, so this is a host bug).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8;
 
 impl Detector {
     /// Builds the detector from enabled rules (at most [`MAX_RULES`]) and allow-list patterns.
@@ -69,10 +111,13 @@ impl Detector {
         assert!(rules.len() <= MAX_RULES, "at most {MAX_RULES} rules");
         let mut literals: Vec<&'static str> = Vec::new();
         let mut anchor_rules: Vec<u128> = Vec::new();
-        let (mut always, mut shaped) = (0u128, 0u128);
+        let (mut always, mut numeric, mut dotted, mut caps) = (0u128, 0u128, 0u128, 0u128);
         for (i, rule) in rules.iter().enumerate() {
             let bit = 1u128 << i;
             match rule.gate {
+                Gate::NumRun(_) => numeric |= bit,
+                Gate::Run(_) | Gate::DotRun(_) => dotted |= bit,
+                Gate::Caps => caps |= bit,
                 Gate::Anchors(list) => {
                     for lit in list {
                         match literals.iter().position(|l| l == lit) {
@@ -85,7 +130,6 @@ impl Detector {
                     }
                 }
                 Gate::Always => always |= bit,
-                _ => shaped |= bit,
             }
         }
         let pairs: Vec<(&str, u128)> = literals.iter().copied().zip(anchor_rules).collect();
@@ -94,7 +138,9 @@ impl Detector {
             rules,
             prefilter,
             always,
-            shaped,
+            numeric,
+            dotted,
+            caps,
             allow,
         }
     }
@@ -107,127 +153,342 @@ impl Detector {
     /// Finds every secret in `text`: non-overlapping spans in order, overlapping matches
     /// merged into one span named by the earlier (or, at the same start, longer) match.
     pub fn scan<'s>(&self, text: &str, scratch: &'s mut Scratch) -> &'s [Finding] {
+        match self.scan_bytes(text.as_bytes(), scratch) {
+            Ok(f) => f,
+            Err(NotUtf8) => unreachable!("a str is UTF-8"),
+        }
+    }
+
+    /// [`Detector::scan`] on bytes; UTF-8 is checked only when a pattern matched.
+    pub fn scan_bytes<'s>(
+        &self,
+        text: &[u8],
+        scratch: &'s mut Scratch,
+    ) -> Result<&'s [Finding], NotUtf8> {
         scratch.findings.clear();
-        scratch.runs.clear();
         if text.is_empty() {
-            return &scratch.findings;
+            return Ok(&scratch.findings);
         }
-        let mut first = scratch
-            .first
-            .take()
-            .unwrap_or_else(|| Box::new([0; MAX_RULES]));
-        let pass = self.prefilter.scan(text, &mut first, &mut scratch.runs);
-        let cand = self.always | pass.anchored | (self.open_gates(pass.shape) & self.shaped);
-        scratch.first = Some(first);
-        if cand == 0 {
-            return &scratch.findings;
+        let mut hits = std::mem::take(&mut scratch.hits);
+        self.prefilter.scan(text, &mut hits);
+        let result = self.run(text, &hits, scratch);
+        scratch.hits = hits;
+        result?;
+        merge(&mut scratch.findings);
+        Ok(&scratch.findings)
+    }
+
+    fn run(&self, bytes: &[u8], hits: &Hits, scratch: &mut Scratch) -> Result<(), NotUtf8> {
+        let n = self.rules.len();
+        if scratch.caches.len() < n {
+            scratch.caches.resize_with(n, || None);
+            scratch.done.resize(n, 0);
         }
-        if scratch.locs.len() < self.rules.len() {
-            scratch.locs.resize(self.rules.len(), None);
+        let mut hay = Hay {
+            bytes,
+            text: None,
+            invalid: false,
+        };
+        let some = |v: bool, rules: u128| if v { rules } else { 0 };
+        let touched = hits.anchored
+            | self.always
+            | some(!hits.runs.is_empty(), self.numeric)
+            | some(!hits.dots.is_empty(), self.dotted)
+            | some(!hits.caps.is_empty(), self.caps);
+        if touched == 0 {
+            return Ok(());
         }
-        let mut bits = cand;
+        let mut bits = touched;
+        while bits != 0 {
+            scratch.done[bits.trailing_zeros() as usize] = 0;
+            bits &= bits - 1;
+        }
+        // Anchored rules, at each anchor occurrence in order.
+        for &(at, a) in &hits.anchors {
+            let mut rules = self.prefilter.anchor_rules(a) & touched;
+            while rules != 0 {
+                let i = rules.trailing_zeros() as usize;
+                rules &= rules - 1;
+                self.at_anchor(i, at as usize, &mut hay, scratch)?;
+            }
+        }
+        // Shape-gated rules over the runs and places the pass measured; custom rules over the
+        // whole string.
+        let mut bits = touched & !hits.anchored;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            if let Gate::NumRun(n) = self.rules[i].gate {
-                for k in 0..scratch.runs.len() {
-                    let (start, end, digits) = scratch.runs[k];
-                    if digits >= n {
-                        // One character past the run, so `\b` at its end sees what follows.
-                        let end = end + text[end..].chars().next().map_or(0, char::len_utf8);
-                        self.run_rule(i, text, start, end, scratch);
+            match self.rules[i].gate {
+                Gate::NumRun(n) => {
+                    for &(s, e, digits) in &hits.runs {
+                        let (s, e) = (s as usize, e as usize);
+                        if digits >= n && self.holds_need(i, &bytes[s..e]) {
+                            self.window(i, s, e, &mut hay, scratch)?;
+                        }
                     }
                 }
-            } else if let Gate::Anchors(_) = self.rules[i].gate {
-                // The regex can start no earlier than the whitespace-delimited word holding
-                // the rule's first anchor, so the search starts there.
-                let first = scratch.first.as_ref().map_or(0, |f| f[i]);
-                let from = word_start(text, first as usize);
-                self.run_rule(i, text, from, text.len(), scratch);
-            } else {
-                self.run_rule(i, text, 0, text.len(), scratch);
+                Gate::Run(n) | Gate::DotRun(n) => {
+                    for &(s, e) in &hits.dots {
+                        let (s, e) = (s as usize, e as usize);
+                        if e - s >= n as usize && self.holds_need(i, &bytes[s..e]) {
+                            self.window(i, s, e, &mut hay, scratch)?;
+                        }
+                    }
+                }
+                Gate::Caps => {
+                    for &s in &hits.caps {
+                        self.anchored(i, s as usize, &mut hay, scratch)?;
+                    }
+                }
+                Gate::Always => self.window(i, 0, bytes.len(), &mut hay, scratch)?,
+                Gate::Anchors(_) => {}
             }
         }
-        merge(&mut scratch.findings);
-        &scratch.findings
+        Ok(())
     }
 
-    fn open_gates(&self, shape: Shape) -> u128 {
-        let mut mask = 0u128;
-        let mut bits = self.shaped;
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            let open = match self.rules[i].gate {
-                Gate::NumRun(n) => shape.num_digits >= n,
-                Gate::Run(n) => shape.word_run >= n,
-                Gate::DotRun(n) => shape.dot_run >= n,
-                Gate::UpperRun(n) => shape.upper_run >= n,
-                _ => true,
-            };
-            if open {
-                mask |= 1u128 << i;
+    /// Whether `run` holds one of rule `i`'s needs (or it has none), in one pass.
+    fn holds_need(&self, i: usize, run: &[u8]) -> bool {
+        let needs = self.rules[i].needs;
+        if needs.is_empty() {
+            return true;
+        }
+        // The needs' first bytes as a bit set, so most bytes cost one test.
+        let mut first = [0u64; 4];
+        for n in needs {
+            let c = n.as_bytes()[0];
+            first[usize::from(c >> 6)] |= 1 << (c & 63);
+        }
+        (0..run.len()).any(|k| {
+            let c = run[k];
+            first[usize::from(c >> 6)] >> (c & 63) & 1 == 1
+                && needs.iter().any(|n| {
+                    let n = n.as_bytes();
+                    c == n[0] && run.get(k + 1..k + n.len()).is_some_and(|r| r == &n[1..])
+                })
+        })
+    }
+
+    /// Rule `i` at an occurrence of one of its anchors starting at `at`.
+    fn at_anchor(
+        &self,
+        i: usize,
+        at: usize,
+        hay: &mut Hay<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<(), NotUtf8> {
+        let b = hay.bytes;
+        match self.rules[i].start {
+            Start::Anchor => self.anchored(i, at, hay, scratch),
+            Start::Window { back, fwd } => {
+                let lo = at.saturating_sub(usize::from(back));
+                let hi = (at + usize::from(fwd)).min(b.len());
+                self.window(i, lo, hi, hay, scratch)
+            }
+            Start::Email => {
+                // `[a-z0-9][a-z0-9._%+-]{0,63}@` before, `[a-z0-9.-]` after.
+                let local = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
+                let mut lo = at;
+                while lo > at.saturating_sub(64) && local(b[lo - 1]) {
+                    lo -= 1;
+                }
+                let mut hi = at + 1;
+                while hi < b.len() && (b[hi].is_ascii_alphanumeric() || b"-.".contains(&b[hi])) {
+                    hi += 1;
+                }
+                self.window(i, lo, hi, hay, scratch)
+            }
+            Start::Url => {
+                // The authority ends at the first of `\s / ? " ' < >`; it must hold an `@`.
+                let mut hi = at + 3;
+                let mut at_sign = false;
+                while hi < b.len() && !b[hi].is_ascii_whitespace() && !b"/?\"'<>".contains(&b[hi]) {
+                    at_sign |= b[hi] == b'@';
+                    hi += 1;
+                }
+                if !at_sign {
+                    return Ok(());
+                }
+                let scheme = |c: u8| c.is_ascii_alphanumeric() || b"+.-".contains(&c);
+                let mut lo = at;
+                while lo > 0 && scheme(b[lo - 1]) {
+                    lo -= 1;
+                }
+                self.window(i, lo, hi, hay, scratch)
+            }
+            Start::Flag => {
+                // `(?:^|[\s"'])--?(?:[a-z0-9]+-)*<anchor>`: back over the flag's words to its
+                // first dash, which must follow a blank, a quote or the string's start.
+                let flag = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
+                let mut s = at;
+                while s > 0 && flag(b[s - 1]) {
+                    s -= 1;
+                }
+                if b[s] != b'-' {
+                    return Ok(());
+                }
+                match s.checked_sub(1) {
+                    None => self.anchored(i, 0, hay, scratch),
+                    Some(p) if b[p].is_ascii_whitespace() || b[p] == b'"' || b[p] == b'\'' => {
+                        self.anchored(i, p, hay, scratch)
+                    }
+                    Some(_) => Ok(()),
+                }
             }
         }
-        mask
     }
 
-    /// Runs rule `i` over `text[from..to]` (searching the prefix `text[..to]` from `from`,
-    /// so `\b` at `from` sees the byte before it).
-    fn run_rule(&self, i: usize, text: &str, from: usize, to: usize, scratch: &mut Scratch) {
-        let rule = &self.rules[i];
-        let hay = &text[..to];
-        let locs = scratch.locs[i].get_or_insert_with(|| rule.regex.capture_locations());
-        // Without capture groups a plain search does: no capture engine runs.
-        let groups = locs.len() > 1;
-        let mut pos = from;
-        while pos <= hay.len() {
-            let m = if groups {
-                rule.regex.captures_read_at(locs, hay, pos)
-            } else {
-                rule.regex.find_at(hay, pos)
-            };
-            let Some(m) = m else {
+    /// Rule `i` anchored at `at`: at most one match, starting there.
+    fn anchored(
+        &self,
+        i: usize,
+        at: usize,
+        hay: &mut Hay<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<(), NotUtf8> {
+        if at < scratch.done[i] {
+            return Ok(());
+        }
+        let input = Input::new(hay.bytes).range(at..).anchored(Anchored::Yes);
+        if let Some(m) = self.search(i, &input, scratch) {
+            self.found(i, m, hay, scratch)?;
+        }
+        Ok(())
+    }
+
+    /// Rule `i` over `lo..hi` (look-around sees the bytes outside): every match, in order.
+    fn window(
+        &self,
+        i: usize,
+        lo: usize,
+        hi: usize,
+        hay: &mut Hay<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<(), NotUtf8> {
+        let mut pos = lo.max(scratch.done[i]);
+        while pos <= hi {
+            let input = Input::new(hay.bytes).range(pos..hi);
+            let Some(m) = self.search(i, &input, scratch) else {
                 break;
             };
-            let (ms, me) = (m.start(), m.end());
-            let (s, e) = (1..locs.len())
-                .find_map(|g| locs.get(g))
-                .unwrap_or((ms, me));
-            if let Some((s, e)) = confirm(rule.check, text, ms, s, e)
-                && s < e
-                && !self.allow.as_ref().is_some_and(|a| a.is_match(&text[s..e]))
-            {
-                scratch.findings.push(Finding {
-                    start: s,
-                    end: e,
-                    rule: i as u16,
-                });
-            }
+            self.found(i, m, hay, scratch)?;
+            let (ms, me) = (m[0], m[1]);
             pos = if me > ms {
                 me
             } else {
                 // An empty match: step over one character.
-                me + hay[me..].chars().next().map_or(1, char::len_utf8)
+                me + utf8_len(hay.bytes.get(me).copied())
             };
         }
+        Ok(())
+    }
+
+    /// One search; the whole match and the secret's span (its first participating group,
+    /// else the whole match).
+    fn search(&self, i: usize, input: &Input<'_>, scratch: &mut Scratch) -> Option<[usize; 4]> {
+        let rule = &self.rules[i];
+        let cache = scratch.caches[i].get_or_insert_with(|| rule.regex.create_cache());
+        let groups = rule
+            .regex
+            .group_info()
+            .group_len(regex_automata::PatternID::ZERO);
+        if groups <= 1 {
+            let m = rule.regex.search_with(cache, input)?;
+            return Some([m.start(), m.end(), m.start(), m.end()]);
+        }
+        if rule.capture == Capture::Assignment && !scratch.exact {
+            let m = rule.regex.search_with(cache, input)?;
+            let (ms, me) = (m.start(), m.end());
+            if let Some((s, e)) = assignment_value(input.haystack(), ms, me) {
+                return Some([ms, me, s, e]);
+            }
+            // Not sure: the capture engine, on the match only.
+            let input = input.clone().range(ms..).anchored(Anchored::Yes);
+            return self.slots(i, &input, groups, scratch);
+        }
+        self.slots(i, input, groups, scratch)
+    }
+
+    /// One search for the capture groups.
+    fn slots(
+        &self,
+        i: usize,
+        input: &Input<'_>,
+        groups: usize,
+        scratch: &mut Scratch,
+    ) -> Option<[usize; 4]> {
+        let rule = &self.rules[i];
+        let cache = scratch.caches[i].get_or_insert_with(|| rule.regex.create_cache());
+        scratch.slots.clear();
+        scratch.slots.resize(2 * groups, None);
+        rule.regex
+            .search_slots_with(cache, input, &mut scratch.slots)?;
+        let slot = |k: usize| scratch.slots[k].map(NonMaxUsize::get);
+        let (ms, me) = (slot(0)?, slot(1)?);
+        let (s, e) = (1..groups)
+            .find_map(|g| Some((slot(2 * g)?, slot(2 * g + 1)?)))
+            .unwrap_or((ms, me));
+        Some([ms, me, s, e])
+    }
+
+    /// Confirms a match and records the finding.
+    fn found(
+        &self,
+        i: usize,
+        [ms, me, s, e]: [usize; 4],
+        hay: &mut Hay<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<(), NotUtf8> {
+        scratch.done[i] = scratch.done[i].max(me);
+        let text = hay.text().ok_or(NotUtf8)?;
+        let rule = &self.rules[i];
+        if let Some((s, e)) = confirm(rule.check, text, ms, s, e)
+            && s < e
+            && !self.allow.as_ref().is_some_and(|a| a.is_match(&text[s..e]))
+        {
+            scratch.findings.push(Finding {
+                start: s,
+                end: e,
+                rule: i as u16,
+            });
+        }
+        Ok(())
     }
 }
 
-/// The start of the whitespace-delimited word around `pos`, minus one byte (rules may
-/// begin with the whitespace before a flag: `(?:^|\s)-u`), looking back at most 512 bytes.
-fn word_start(text: &str, pos: usize) -> usize {
-    let b = text.as_bytes();
-    let floor = pos.saturating_sub(512);
-    let mut p = pos;
-    while p > floor && !b[p - 1].is_ascii_whitespace() {
-        p -= 1;
+impl Detector {
+    /// What [`Detector::scan`] must find, the slow way: every rule's regex over the whole
+    /// string, one match after another, with no prefilter. For tests.
+    #[doc(hidden)]
+    pub fn scan_reference(&self, text: &str) -> Vec<Finding> {
+        let mut scratch = Scratch {
+            exact: true,
+            ..Scratch::default()
+        };
+        scratch.caches.resize_with(self.rules.len(), || None);
+        scratch.done.resize(self.rules.len(), 0);
+        let mut hay = Hay {
+            bytes: text.as_bytes(),
+            text: Some(text),
+            invalid: false,
+        };
+        for i in 0..self.rules.len() {
+            self.window(i, 0, text.len(), &mut hay, &mut scratch)
+                .expect("a str is UTF-8");
+        }
+        merge(&mut scratch.findings);
+        scratch.findings
     }
-    p = p.saturating_sub(1);
-    while !text.is_char_boundary(p) {
-        p -= 1;
+}
+
+/// Length of the UTF-8 sequence starting with `b` (1 past the end).
+fn utf8_len(b: Option<u8>) -> usize {
+    match b {
+        Some(c) if c >= 0xf0 => 4,
+        Some(c) if c >= 0xe0 => 3,
+        Some(c) if c >= 0xc0 => 2,
+        _ => 1,
     }
-    p
 }
 
 /// Sorts findings and merges overlapping ones, so every byte of every secret is covered

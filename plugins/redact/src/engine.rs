@@ -3,17 +3,46 @@
 use sluice_plugin_sdk::TextOrigin;
 
 use crate::config::{SENSITIVE_KEY_RULE, Settings};
-use crate::detect::Scratch;
+use crate::detect::{Finding, NotUtf8, Scratch};
 use crate::keys::{Mode, is_sensitive, mode_for};
 use crate::marker::TenantKey;
+
+/// What was redacted: how many secrets, and which rules found them (never what they were).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Secrets redacted.
+    pub count: u32,
+    /// The rules that found them, by index in `Detector::rules`.
+    pub rules: u128,
+    /// Whether a value was redacted whole because of its (attribute or JSON) key.
+    pub by_key: bool,
+}
+
+impl Tally {
+    /// Adds another tally to this one.
+    pub fn add(&mut self, other: Tally) {
+        self.count += other.count;
+        self.rules |= other.rules;
+        self.by_key |= other.by_key;
+    }
+
+    /// One value redacted whole because of its key.
+    pub fn key() -> Tally {
+        Tally {
+            count: 1,
+            rules: 0,
+            by_key: true,
+        }
+    }
+}
 
 /// The result for one leaf.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
     /// The new value, when it changed.
     pub text: Option<String>,
-    /// Secrets redacted in it.
-    pub count: u32,
+    /// What was redacted in it.
+    pub tally: Tally,
     /// For a top-level content attribute: the hash for its sibling `<key>.sha256`.
     pub sha256: Option<String>,
     /// Remove the (top-level record) attribute named by the leaf's key.
@@ -50,40 +79,84 @@ impl Settings {
         text: &str,
         tenant: Option<&TenantKey>,
         scratch: &mut Scratch,
-    ) -> Option<(String, u32)> {
+    ) -> Option<(String, Tally)> {
         let findings = self.detector.scan(text, scratch);
+        self.write_markers(text, findings, tenant)
+    }
+
+    /// [`Settings::redact_text`] on bytes: clean bytes are never checked for UTF-8 (only a
+    /// string in which something matched is), so a clean leaf costs the prefilter alone.
+    pub fn redact_bytes(
+        &self,
+        bytes: &[u8],
+        tenant: Option<&TenantKey>,
+        scratch: &mut Scratch,
+    ) -> Result<Option<(String, Tally)>, NotUtf8> {
+        let findings = self.detector.scan_bytes(bytes, scratch)?;
+        if findings.is_empty() {
+            return Ok(None);
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| NotUtf8)?;
+        Ok(self.write_markers(text, findings, tenant))
+    }
+
+    /// `text` with each finding replaced by its marker; `None` when every finding was inside
+    /// a marker already.
+    pub fn write_markers(
+        &self,
+        text: &str,
+        findings: &[Finding],
+        tenant: Option<&TenantKey>,
+    ) -> Option<(String, Tally)> {
         if findings.is_empty() {
             return None;
         }
         let rules = self.detector.rules();
         let mut out = String::with_capacity(text.len() + 16 * findings.len());
-        let (mut last, mut count) = (0, 0);
+        let mut last = 0;
+        let mut tally = Tally::default();
+        let marked = self.markers.may_hold_marker(text);
         for f in findings {
-            if self.markers.inside_marker(text, f.start, f.end) {
+            if marked && self.markers.inside_marker(text, f.start, f.end) {
                 continue;
             }
-            count += 1;
+            tally.count += 1;
+            tally.rules |= 1 << f.rule;
             out.push_str(&text[last..f.start]);
             let name = &rules[f.rule as usize].name;
             self.markers
                 .write(&mut out, name, &text[f.start..f.end], tenant);
             last = f.end;
         }
-        if count == 0 {
+        if tally.count == 0 {
             return None;
         }
         out.push_str(&text[last..]);
-        Some((out, count))
+        Some((out, tally))
+    }
+
+    /// The names of the rules in `tally`, sorted and comma-separated (what
+    /// `sluice.redaction.rules` holds): rule names only, never a value or a key.
+    pub fn rule_names(&self, tally: Tally) -> String {
+        let rules = self.detector.rules();
+        let mut names: Vec<&str> = (0..rules.len())
+            .filter(|&i| tally.rules >> i & 1 == 1)
+            .map(|i| rules[i].name.as_str())
+            .collect();
+        if tally.by_key {
+            names.push(SENSITIVE_KEY_RULE);
+        }
+        names.sort_unstable();
+        names.dedup();
+        names.join(",")
     }
 
     /// What a leaf's key means: its configured mode and whether it is sensitive. Depends on
     /// the key only, so a batch computes it once per distinct key.
     pub fn classify(&self, origin: TextOrigin, key: &str) -> KeyClass {
-        let keyed = !key.is_empty()
-            && !matches!(
-                origin,
-                TextOrigin::Name | TextOrigin::StatusMessage | TextOrigin::Body
-            );
+        // A map body's leaves have key paths (`content`, `message.content`) like attributes.
+        let keyed =
+            !key.is_empty() && !matches!(origin, TextOrigin::Name | TextOrigin::StatusMessage);
         if !keyed {
             return KeyClass::default();
         }
@@ -118,10 +191,15 @@ impl Settings {
         scratch: &mut Scratch,
     ) -> Outcome {
         let mode = class.mode.map(|(i, m)| (self.modes[i].0.as_str(), m));
-        // A whole top-level record attribute: only there can a sibling be added or the
-        // attribute be removed.
+        // A whole top-level record attribute: only it can be removed (the contract removes
+        // record attributes only).
         let whole =
             |k: &str| leaf.origin == TextOrigin::Attribute && leaf.top_level && k == leaf.key;
+        // A whole content value gets its hash as a record attribute `<key>.sha256`: a
+        // top-level attribute's, or a span event's (GenAI content events carry
+        // `gen_ai.input.messages` and friends on the event), which cannot get an attribute of
+        // its own, so the hash goes on the span (see `process` for several of them).
+        let sibling = |k: &str| whole(k) || leaf.origin == TextOrigin::Event && k == leaf.key;
         match mode {
             Some((_, Mode::Keep)) => Outcome::default(),
             Some((k, Mode::Drop)) => Outcome {
@@ -133,15 +211,15 @@ impl Settings {
                 let c = self.content(leaf.text, m, tenant, scratch);
                 Outcome {
                     text: (c.text != leaf.text).then_some(c.text),
-                    count: c.count,
-                    sha256: (m == Mode::Preview && whole(k)).then_some(c.sha256),
+                    tally: c.tally,
+                    sha256: (m == Mode::Preview && sibling(k)).then_some(c.sha256),
                     remove: false,
                 }
             }
             Some((_, Mode::Redact)) => match self.redact_content(leaf.text, tenant, scratch) {
-                Some((text, count)) => Outcome {
+                Some((text, tally)) => Outcome {
                     text: Some(text),
-                    count,
+                    tally,
                     ..Outcome::default()
                 },
                 None => Outcome::default(),
@@ -155,7 +233,7 @@ impl Settings {
                     .write(&mut text, SENSITIVE_KEY_RULE, leaf.text, tenant);
                 Outcome {
                     text: Some(text),
-                    count: 1,
+                    tally: Tally::key(),
                     ..Outcome::default()
                 }
             }
@@ -165,9 +243,9 @@ impl Settings {
 
     fn scanned(&self, text: &str, tenant: Option<&TenantKey>, scratch: &mut Scratch) -> Outcome {
         match self.redact_text(text, tenant, scratch) {
-            Some((text, count)) => Outcome {
+            Some((text, tally)) => Outcome {
                 text: Some(text),
-                count,
+                tally,
                 ..Outcome::default()
             },
             None => Outcome::default(),

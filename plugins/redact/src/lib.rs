@@ -20,6 +20,7 @@
 //! The config is documented in `default.toml`; run it with `on_error = "fail_closed"` (the
 //! host default), so a batch the plugin fails on is quarantined rather than sent unredacted.
 
+pub mod assign;
 pub mod check;
 pub mod config;
 pub mod content;
@@ -31,22 +32,28 @@ pub mod marker;
 pub mod placeholder;
 pub mod prefilter;
 pub mod rules;
+#[doc(hidden)]
+pub mod samples;
 pub mod shape;
 pub mod validate;
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sluice_plugin_sdk::{
-    Batch, ColumnBuilder, Info, Key, PackedStrings, Plugin, Scope, Signal, TextOrigin,
-    export_plugin,
+    Batch, Info, Key, PackedStrings, Plugin, Scope, Signal, TextOrigin, export_plugin,
 };
 
 use config::Settings;
 use detect::Scratch;
-use engine::{KeyClass, Leaf};
+use engine::{KeyClass, Leaf, Outcome, Tally};
 
 /// The record attribute holding the number of secrets redacted in a record.
 pub const COUNT_ATTRIBUTE: &str = "sluice.redaction.count";
+
+/// The record attribute naming the rules that redacted something in a record (sorted,
+/// comma-separated; `sensitive_key` for values redacted because of their key).
+pub const RULES_ATTRIBUTE: &str = "sluice.redaction.rules";
 
 /// The plugin: validated settings and the detector's reusable buffers.
 pub struct Redact {
@@ -71,7 +78,9 @@ impl Redact {
     /// Redacts one free-standing string as if it were a log body (no key, no tenant):
     /// the new text and the number of secrets, or `None` when it is clean.
     pub fn redact_str(&mut self, text: &str) -> Option<(String, u32)> {
-        self.settings.redact_text(text, None, &mut self.scratch)
+        self.settings
+            .redact_text(text, None, &mut self.scratch)
+            .map(|(s, t)| (s, t.count))
     }
 }
 
@@ -93,77 +102,208 @@ impl Plugin for Redact {
             return Ok(());
         }
         let texts = batch.texts(&batch.all_rows())?;
-        if texts.ids.is_empty() {
+        let n = texts.ids.len();
+        if n == 0 {
             return Ok(());
         }
+        let (keys, strings) = (packed(&texts.keys, n)?, packed(&texts.strings, n)?);
+        if texts.rows.len() != n || texts.origins.len() != n {
+            return Err("redact: texts lists of different lengths".into());
+        }
         let s = &self.settings;
+        let rows = batch.len() as usize;
         let tenants = (!s.tenants.is_empty())
             .then(|| batch.column(&Key::resource(s.tenant_attribute.as_str())));
-        let record_keys = batch.keys(Scope::Record);
-        let top: HashSet<&str> = record_keys.iter().collect();
+        let tenant = |row: u32| {
+            tenants
+                .as_ref()
+                .and_then(|c| c.str(row))
+                .and_then(|t| s.tenants.get(t))
+        };
+        // The record's top-level attribute names, asked for only when a configured mode
+        // needs to know whether a leaf is a whole attribute.
+        let mut top: Option<HashSet<String>> = None;
 
         let mut ids = Vec::new();
         let mut replaced = PackedStrings::with_capacity(0, 0);
-        let mut counts = vec![0u32; batch.len() as usize];
-        let mut siblings: BTreeMap<String, ColumnBuilder> = BTreeMap::new();
+        let tally_rows = s.count_attribute || s.rules_attribute;
+        let mut tallies = vec![Tally::default(); if tally_rows { rows } else { 0 }];
+        // `<key>.sha256` per row: the hashes of the row's values of that content key, in the
+        // order the host lists them (the record's own attribute, then its span events').
+        let mut siblings: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
         let mut removes: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        // Rows share their attribute names: classify each (origin kind, key) once.
-        let mut classes: HashMap<(bool, &str), KeyClass> = HashMap::new();
-        for i in 0..texts.ids.len() {
+        // Rows share their attribute names: classify each (keyed, key) once.
+        let mut classes: HashMap<(bool, &[u8]), KeyClass, Fnv> = HashMap::default();
+        for i in 0..n {
             let (row, origin) = (texts.rows[i], texts.origins[i]);
-            let key = texts.keys.get(i).unwrap_or_default();
-            let leaf = Leaf {
-                origin,
-                key,
-                text: texts.strings.get(i).unwrap_or_default(),
-                top_level: origin == TextOrigin::Attribute && top.contains(key),
+            if row as usize >= rows {
+                return Err(format!("redact: text {i} names row {row} of {rows}"));
+            }
+            let (key, bytes) = (keys.get(i), strings.get(i));
+            // Names, status messages and string bodies have no key; a map body's leaves do.
+            let keyed =
+                !key.is_empty() && !matches!(origin, TextOrigin::Name | TextOrigin::StatusMessage);
+            let class = match classes.entry((keyed, key)) {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => *e.insert(s.classify(origin, utf8(key, i)?)),
             };
-            let tenant = tenants
-                .as_ref()
-                .and_then(|c| c.str(row))
-                .and_then(|t| s.tenants.get(t));
-            let by_key = !matches!(
-                origin,
-                TextOrigin::Name | TextOrigin::StatusMessage | TextOrigin::Body
-            );
-            let class = *classes
-                .entry((by_key, key))
-                .or_insert_with(|| s.classify(origin, key));
-            let out = s.classified_leaf(leaf, class, tenant, &mut self.scratch);
+            let out = if class.mode.is_none() && !class.sensitive {
+                // Scanned as it is: a clean leaf costs the prefilter and is never decoded.
+                let findings = s
+                    .detector
+                    .scan_bytes(bytes, &mut self.scratch)
+                    .map_err(|_| not_utf8(i))?;
+                if findings.is_empty() {
+                    continue;
+                }
+                let text = utf8(bytes, i)?;
+                match s.write_markers(text, findings, tenant(row)) {
+                    Some((text, tally)) => Outcome {
+                        text: Some(text),
+                        tally,
+                        ..Outcome::default()
+                    },
+                    None => continue,
+                }
+            } else {
+                let key = utf8(key, i)?;
+                let top_level = origin == TextOrigin::Attribute
+                    && top
+                        .get_or_insert_with(|| {
+                            batch
+                                .keys(Scope::Record)
+                                .iter()
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .contains(key);
+                let leaf = Leaf {
+                    origin,
+                    key,
+                    text: utf8(bytes, i)?,
+                    top_level,
+                };
+                s.classified_leaf(leaf, class, tenant(row), &mut self.scratch)
+            };
             if let Some(text) = out.text {
                 ids.push(texts.ids[i]);
                 replaced.push(&text);
             }
-            counts[row as usize] += out.count;
+            if tally_rows {
+                tallies[row as usize].add(out.tally);
+            }
             if let Some(hash) = out.sha256 {
+                let key = utf8(key, i)?;
                 siblings
                     .entry(format!("{key}.sha256"))
-                    .or_insert_with(|| ColumnBuilder::new(batch.len()))
-                    .set_str(row, hash);
+                    .or_default()
+                    .push((row, hash));
             }
             if out.remove {
+                let key = utf8(key, i)?;
                 removes.entry(key.to_string()).or_default().push(row);
             }
         }
         if !ids.is_empty() {
             batch.replace_texts(&ids, replaced)?;
         }
-        for (key, column) in siblings {
+        for (key, mut hashes) in siblings {
+            hashes.sort_by_key(|(row, _)| *row);
+            let mut column = batch.column_builder();
+            let mut k = 0;
+            while k < hashes.len() {
+                let row = hashes[k].0;
+                let same = hashes[k..].iter().take_while(|(r, _)| *r == row).count();
+                let joined: Vec<&str> = hashes[k..k + same]
+                    .iter()
+                    .map(|(_, h)| h.as_str())
+                    .collect();
+                column.set_str(row, joined.join(","));
+                k += same;
+            }
             batch.set_column(&Key::record(key), column.finish())?;
         }
         for (key, mut rows) in removes {
             rows.dedup();
             batch.remove(&Key::record(key), &rows)?;
         }
-        if s.count_attribute && counts.iter().any(|&c| c > 0) {
+        if s.count_attribute && tallies.iter().any(|t| t.count > 0) {
             let mut column = batch.column_builder();
-            for (row, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
-                column.set_int(row as u32, i64::from(c));
+            for (row, t) in tallies.iter().enumerate().filter(|(_, t)| t.count > 0) {
+                column.set_int(row as u32, i64::from(t.count));
             }
             batch.set_column(&Key::record(COUNT_ATTRIBUTE), column.finish())?;
+        }
+        if s.rules_attribute && tallies.iter().any(|t| t.count > 0) {
+            let mut column = batch.column_builder();
+            for (row, t) in tallies.iter().enumerate().filter(|(_, t)| t.count > 0) {
+                column.set_str(row as u32, s.rule_names(*t));
+            }
+            batch.set_column(&Key::record(RULES_ATTRIBUTE), column.finish())?;
         }
         Ok(())
     }
 }
+
+/// The packed strings as `n` byte slices, with their offsets checked (their UTF-8 is not:
+/// only what a rule matched in is decoded).
+fn packed(p: &PackedStrings, n: usize) -> Result<Packed<'_>, String> {
+    let o = &p.offsets;
+    let ok = o.len() == n + 1
+        && o[0] == 0
+        && o.windows(2).all(|w| w[0] <= w[1])
+        && o[n] as usize == p.bytes.len();
+    if !ok {
+        return Err("redact: malformed packed strings from the host".into());
+    }
+    Ok(Packed {
+        bytes: &p.bytes,
+        offsets: o,
+    })
+}
+
+/// Packed strings whose offsets are known to be in bounds.
+struct Packed<'a> {
+    bytes: &'a [u8],
+    offsets: &'a [u32],
+}
+
+impl<'a> Packed<'a> {
+    fn get(&self, i: usize) -> &'a [u8] {
+        &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+}
+
+fn not_utf8(i: usize) -> String {
+    format!("redact: text {i} is not UTF-8")
+}
+
+fn utf8(b: &[u8], i: usize) -> Result<&str, String> {
+    std::str::from_utf8(b).map_err(|_| not_utf8(i))
+}
+
+/// FNV-1a: attribute keys are short, and SipHash's per-key cost showed in profiles.
+#[derive(Default)]
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
 export_plugin!(Redact);

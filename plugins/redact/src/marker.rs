@@ -120,6 +120,17 @@ impl Markers {
         Markers { plain, keyed }
     }
 
+    /// Whether `hay` may hold a marker (it has a format's opening text); when it does not,
+    /// [`Markers::inside_marker`] is false for every span and need not be asked.
+    pub fn may_hold_marker(&self, hay: &str) -> bool {
+        [&self.plain, &self.keyed]
+            .iter()
+            .any(|t| match t.0.first() {
+                Some(Piece::Lit(open)) => hay.contains(open.as_str()),
+                _ => true,
+            })
+    }
+
     /// Whether `hay[start..end]` lies inside a marker already in `hay` (its literal start up
     /// to its literal end), so that redacting twice, or text that quotes a marker, never
     /// nests markers: `[REDACTED:github_token:hmac:v1:..]` reads like `token: ...`.

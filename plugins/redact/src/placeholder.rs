@@ -2,36 +2,119 @@
 //! `${API_KEY}`, `xxxx`), templates, code references (`os.environ[...]`, `settings.KEY`),
 //! file paths and status words.
 
+/// What a byte can start in [`placeholder_shape`]: 1 a filler run, 2 a marker word,
+/// 4 a non-ASCII character; 0 nothing (most bytes of a real secret).
+const SHAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let fillers = b"xX#*.0";
+    let mut k = 0;
+    while k < fillers.len() {
+        t[fillers[k] as usize] = 1;
+        k += 1;
+    }
+    let words = b"epydsrEPYDSR";
+    let mut k = 0;
+    while k < words.len() {
+        t[words[k] as usize] = 2;
+        k += 1;
+    }
+    let mut c = 0x80;
+    while c < 256 {
+        t[c] = 4;
+        c += 1;
+    }
+    t
+};
+
 /// Obvious filler: `xxxx`, `****`, `....`, `<...>`, or a doc/example marker.
 pub fn placeholder_shape(v: &str) -> bool {
-    // One loop: runs of a filler byte, and the marker words by their first letter.
+    // One loop that skips ordinary bytes by a table lookup; runs of a filler byte are
+    // measured whole, marker words are compared where their first two letters are.
     let b = v.as_bytes();
-    let (mut prev, mut run) = (0u8, 0u32);
-    for (i, &c) in b.iter().enumerate() {
-        run = if c == prev { run + 1 } else { 1 };
-        prev = c;
-        let filler = match c {
-            b'x' | b'X' | b'#' => run >= 4,
-            b'*' | b'.' => run >= 3,
-            b'0' => run >= 7,
-            _ => false,
-        };
-        let at = |w: &[u8]| b[i..].len() >= w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w);
-        let next = b.get(i + 1).map_or(0, |n| n | 0x20);
-        let word = match (c | 0x20, next) {
-            (b'e', b'x') => at(b"example"),
-            (b'p', b'l') => at(b"placeholder"),
-            (b'y', b'o') => at(b"your_") || at(b"your-"),
-            (b'd', b'u') => at(b"dummy"),
-            (b's', b'a') => at(b"sample"),
-            (b'r', b'e') => at(b"redacted"),
-            _ => false,
-        };
-        if filler || word {
-            return true;
+    let mut non_ascii = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match SHAPE[usize::from(c)] {
+            0 => i += 1,
+            1 => {
+                let mut j = i + 1;
+                while j < b.len() && b[j] == c {
+                    j += 1;
+                }
+                let need = match c {
+                    b'x' | b'X' | b'#' => 4,
+                    b'*' | b'.' => 3,
+                    _ => 7,
+                };
+                if j - i >= need {
+                    return true;
+                }
+                i = j;
+            }
+            2 => {
+                let at =
+                    |w: &[u8]| b.len() - i >= w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w);
+                let next = b.get(i + 1).map_or(0, |n| n | 0x20);
+                let word = match (c | 0x20, next) {
+                    (b'e', b'x') => at(b"example"),
+                    (b'p', b'l') => at(b"placeholder"),
+                    (b'y', b'o') => at(b"your_") || at(b"your-"),
+                    (b'd', b'u') => at(b"dummy"),
+                    (b's', b'a') => at(b"sample"),
+                    (b'r', b'e') => at(b"redacted"),
+                    _ => false,
+                };
+                if word {
+                    return true;
+                }
+                i += 1;
+            }
+            _ => {
+                non_ascii = true;
+                i += 1;
+            }
         }
     }
-    !v.is_ascii() && (v.contains('…') || v.contains("••••"))
+    non_ascii && (v.contains('…') || v.contains("••••"))
+}
+
+/// References to where a secret is kept, not secrets: `os.environ[...]`, `settings.X`.
+const REFS: &[&str] = &[
+    "os.environ",
+    "os.getenv",
+    "process.env",
+    "getenv(",
+    "env[",
+    "env(",
+    "secrets.",
+    "vault:",
+    "import.meta.env",
+    "system.getenv",
+    "config[",
+    "settings.",
+];
+
+/// Whether `v` contains one of [`REFS`] (ASCII case ignored). Each holds one of `.([:`, so
+/// only those bytes are looked at: one pass over `v`, whatever its length.
+fn code_reference(v: &[u8]) -> bool {
+    v.iter().enumerate().any(|(p, &c)| {
+        matches!(c, b'.' | b'(' | b'[' | b':')
+            && REFS.iter().any(|r| {
+                let r = r.as_bytes();
+                r.iter().enumerate().any(|(o, &rc)| {
+                    rc == c
+                        && p >= o
+                        && v.get(p - o..p - o + r.len())
+                            .is_some_and(|w| w.eq_ignore_ascii_case(r))
+                })
+            })
+    })
+}
+
+/// Whether `hay` ends with `tail`, ignoring ASCII case.
+fn ends_with_ci(hay: &[u8], tail: &[u8]) -> bool {
+    hay.len() >= tail.len() && hay[hay.len() - tail.len()..].eq_ignore_ascii_case(tail)
 }
 
 /// Words that follow `password:`/`token=` in code and logs without being a secret.
@@ -117,11 +200,14 @@ pub fn value(
     }
     let v = hay[s..e].trim_end_matches(['.', ',', ';', ')']);
     let e = s + v.len();
-    if v.is_empty() || v.chars().count() < min_chars {
+    if v.is_empty()
+        || v.len() < min_chars
+        || v.len() < 4 * min_chars && v.chars().count() < min_chars
+    {
         return None;
     }
-    let lower = v.to_ascii_lowercase();
-    if NOT_SECRETS.contains(&lower.as_str()) {
+    // The longest is 9 bytes.
+    if v.len() <= 9 && NOT_SECRETS.iter().any(|w| w.eq_ignore_ascii_case(v)) {
         return None;
     }
     let b = v.as_bytes();
@@ -144,21 +230,7 @@ pub fn value(
     if b[0] == b'/' || v.starts_with("~/") || v.starts_with("./") {
         return None;
     }
-    const REFS: &[&str] = &[
-        "os.environ",
-        "os.getenv",
-        "process.env",
-        "getenv(",
-        "env[",
-        "env(",
-        "secrets.",
-        "vault:",
-        "import.meta.env",
-        "system.getenv",
-        "config[",
-        "settings.",
-    ];
-    if REFS.iter().any(|r| lower.contains(r)) {
+    if code_reference(b) {
         return None;
     }
     let quoted = s > 0 && matches!(hay.as_bytes()[s - 1], b'"' | b'\'');
@@ -189,12 +261,11 @@ pub fn value(
         // `self.token = token`: a value named like its key is a variable.
         let name = hay[m..s]
             .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
-            .to_ascii_lowercase();
-        let number = v.parse::<f64>().is_ok();
-        if name.ends_with("token") && number {
+            .as_bytes();
+        if ends_with_ci(name, b"token") && v.parse::<f64>().is_ok() {
             return None;
         }
-        if name.ends_with(&lower) {
+        if ends_with_ci(name, b) {
             return None;
         }
     }

@@ -8,7 +8,7 @@ use regex::RegexSet;
 use super::{RawCustom, RawTenantKey, SENSITIVE_KEY_RULE};
 use crate::detect::Rule;
 use crate::marker::{HmacKey, Markers, Template, TenantKey};
-use crate::rules::{self, Check, Gate, Group};
+use crate::rules::{self, Check, Gate, Group, Start};
 
 /// Compiles `custom_rules`, reporting bad names, validators and regexes.
 pub fn custom_rules(raw: &[RawCustom], builtin: &[&str], problems: &mut Vec<String>) -> Vec<Rule> {
@@ -47,6 +47,9 @@ pub fn custom_rules(raw: &[RawCustom], builtin: &[&str], problems: &mut Vec<Stri
                 name: c.name.clone(),
                 group: Group::Custom,
                 gate: Gate::Always,
+                start: Start::Anchor,
+                needs: &[],
+                capture: rules::Capture::Groups,
                 regex,
                 check,
             }),

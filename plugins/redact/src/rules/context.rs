@@ -6,7 +6,7 @@
 //! `max_tokens`, `token_count` or `secretary` never match; the value is then checked
 //! against placeholders (`${X}`, `<redacted>`, `os.environ[...]`, `****`).
 
-use super::{Check, Gate, Group::Credentials as C, RuleDef, rule};
+use super::{Capture, Check, Gate, Group::Credentials as C, RuleDef, Start, rule};
 
 /// Key names that end with a keyword, right before their value (`$`: see the prefilter).
 const ASSIGN_ANCHORS: &[&str] = &[
@@ -61,12 +61,13 @@ pub const RULES: &[RuleDef] = &[
         // (and `#`, which connection strings do not escape).
         r#"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/?#@"'<>]*:([^\s/?"'<>]+)@[a-z0-9\[_]"#,
         Check::Literal,
-    ),
+    )
+    .from(Start::Url),
     rule(
         "authorization_header",
         C,
         Gate::Anchors(&["authorization$"]),
-        r#"(?i)(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:(?:bearer|basic|token|digest|negotiate|ntlm|apikey|api-key|sso-key|aws4-hmac-sha256|hmac)[ \t]+)?([^\s"'\\,;]{6,})"#,
+        r#"(?i)authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:(?:bearer|basic|token|digest|negotiate|ntlm|apikey|api-key|sso-key|aws4-hmac-sha256|hmac)[ \t]+)?([^\s"'\\,;]{6,})"#,
         Check::Literal,
     ),
     rule(
@@ -87,7 +88,7 @@ pub const RULES: &[RuleDef] = &[
         "cookie",
         C,
         Gate::Anchors(&["cookie$"]),
-        r#"(?i)\b(?:set-)?cookie\\?["']?[ \t]*:[ \t]*\\?["']?([^"'\\\r\n]{4,})"#,
+        r#"(?i)\bcookie\\?["']?[ \t]*:[ \t]*\\?["']?([^"'\\\r\n]{4,})"#,
         Check::Literal,
     ),
     rule(
@@ -113,7 +114,8 @@ pub const RULES: &[RuleDef] = &[
         // `per-token price`.
         r#"(?i)(?:^|[\s"'])--?(?:[a-z0-9]+-)*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api-?key|access-?key|private-?key|auth)(?:=|[ \t]+)(?:"([^"\r\n]+)"|'([^'\r\n]+)'|([^\s"'-][^\s"']*))"#,
         Check::Value,
-    ),
+    )
+    .from(Start::Flag),
     // `curl -u user:password`, `--user user:password`.
     rule(
         "cli_secret_flag",
@@ -121,7 +123,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["-u ", "--user"]),
         r#"(?:^|\s)(?:-u|--user)[ =]\\?["']?[^\s:"'\\]+:([^\s"'\\]+)"#,
         Check::Value,
-    ),
+    )
+    .from(Start::Flag),
     rule(
         "password_assignment",
         C,
@@ -133,7 +136,8 @@ pub const RULES: &[RuleDef] = &[
             r#"|(?:pass(?:word|wd|phrase)|pwd|secret|token|api[_-]?key|apikey)>([^<\r\n]+)</"#,
         ),
         Check::Value,
-    ),
+    )
+    .capture(Capture::Assignment),
     // `.netrc`: `machine host login user password secret`.
     rule(
         "password_assignment",

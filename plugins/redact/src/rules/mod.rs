@@ -4,6 +4,12 @@
 //! match when no group did; every other group in a pattern is non-capturing. `\b` in a
 //! pattern is compiled as an ASCII word boundary (see [`compile_pattern`]) because a Unicode
 //! boundary makes the regex engine leave its fast DFA on any non-ASCII text.
+//!
+//! **Where a match can start** is part of a rule ([`Start`]): the detector never searches a
+//! whole string for an anchored rule, it runs the regex at (or in a small window around) each
+//! place the prefilter found one of the rule's anchors. So a rule's pattern must begin where
+//! its anchor begins (most do: `ghp_...`, `password...`), or the rule names the window.
+//! `tests/prefilter_equivalence.rs` holds every rule to this against a whole-string search.
 
 mod cloud;
 mod context;
@@ -40,14 +46,38 @@ pub enum Gate {
     /// A run of `[0-9 ().+-]` holding at least this many digits; the rule's regex then runs
     /// only over such runs (its matches must consist of those bytes).
     NumRun(u32),
-    /// A run of at least this many `[A-Za-z0-9_-]` bytes.
+    /// A run of at least this many (31 or more) `[A-Za-z0-9_-]` bytes; the regex runs over
+    /// the `[A-Za-z0-9_.-]` runs that long (its matches must consist of those bytes).
     Run(u32),
-    /// A run of at least this many `[A-Za-z0-9_.-]` bytes (dotted tokens).
+    /// A run of at least this many (31 or more) `[A-Za-z0-9_.-]` bytes (dotted tokens); the
+    /// regex runs over those runs.
     DotRun(u32),
-    /// A run of `[A-Z0-9 ]` holding at least this many letters and digits.
-    UpperRun(u32),
-    /// Always run (custom rules, and rules that are off by default).
+    /// Two upper-case letters then two digits; the regex runs from there (anchored).
+    Caps,
+    /// Always run over the whole string (custom rules, and rules that are off by default).
     Always,
+}
+
+/// Where, relative to an anchor occurrence, a rule's match can start (for `Gate::Anchors`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Exactly where the anchor starts: one anchored search per occurrence.
+    Anchor,
+    /// Anywhere from `back` bytes before the anchor; the match ends within `fwd` bytes after
+    /// the anchor's start (bounded-length patterns, e.g. `[0-9]{8,10}:AA...`).
+    Window {
+        /// Bytes before the anchor.
+        back: u16,
+        /// Bytes after the anchor's start.
+        fwd: u16,
+    },
+    /// An e-mail address around `@`: the local part before it, the domain after it.
+    Email,
+    /// Credentials in a URL around `://`: the scheme before it, the authority after it (only
+    /// when the authority has an `@`).
+    Url,
+    /// A command-line flag ending with the anchor: from the blank before its dashes.
+    Flag,
 }
 
 /// How a candidate match is confirmed (and possibly narrowed) after the regex found it.
@@ -96,6 +126,17 @@ pub enum Check {
     Ip,
 }
 
+/// How the secret's span is taken from a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    /// The regex's capture groups (its first participating group).
+    Groups,
+    /// `password_assignment`'s value, parsed from the match (`name`, separator, quoted or
+    /// bare value): the same span the groups give, without running a capture engine, which
+    /// costs ten times the match itself. Falls back to the groups when the parse disagrees.
+    Assignment,
+}
+
 /// One built-in rule.
 #[derive(Debug, Clone, Copy)]
 pub struct RuleDef {
@@ -107,10 +148,17 @@ pub struct RuleDef {
     pub on: bool,
     /// The prefilter gate.
     pub gate: Gate,
+    /// Where a match starts relative to an anchor (`Gate::Anchors` only).
+    pub start: Start,
+    /// For rules run over runs (`NumRun`, `Run`, `DotRun`): a run holding none of these
+    /// byte strings is skipped (what every match contains, e.g. the `+` of `+44 ...`).
+    pub needs: &'static [&'static str],
     /// The regex.
     pub pattern: &'static str,
     /// The confirmation.
     pub check: Check,
+    /// How the secret's span is found in a match.
+    pub capture: Capture,
 }
 
 /// Every built-in rule, most specific first: when two matches overlap, the earlier one in
@@ -124,11 +172,18 @@ pub fn builtin() -> Vec<RuleDef> {
     all
 }
 
-/// Compiles a pattern with ASCII word boundaries.
-pub fn compile_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    regex::RegexBuilder::new(&pattern.replace(r"\b", r"(?-u:\b)"))
+/// Compiles a pattern with ASCII word boundaries; the error is the `regex` crate's message.
+pub fn compile_pattern(pattern: &str) -> Result<regex_automata::meta::Regex, String> {
+    let pattern = pattern.replace(r"\b", r"(?-u:\b)");
+    // The `regex` crate's parser gives the readable error for a bad pattern.
+    regex::RegexBuilder::new(&pattern)
         .size_limit(1 << 22)
         .build()
+        .map_err(|e| e.to_string())?;
+    regex_automata::meta::Regex::builder()
+        .configure(regex_automata::meta::Config::new().nfa_size_limit(Some(1 << 22)))
+        .build(&pattern)
+        .map_err(|e| e.to_string())
 }
 
 /// Shorthand for the tables.
@@ -144,7 +199,27 @@ const fn rule(
         group,
         on: true,
         gate,
+        start: Start::Anchor,
+        needs: &[],
         pattern,
         check,
+        capture: Capture::Groups,
+    }
+}
+
+impl RuleDef {
+    /// The same rule with another [`Start`].
+    const fn from(self, start: Start) -> RuleDef {
+        RuleDef { start, ..self }
+    }
+
+    /// The same rule with another [`Capture`].
+    const fn capture(self, capture: Capture) -> RuleDef {
+        RuleDef { capture, ..self }
+    }
+
+    /// The same rule, run only over runs holding one of `needs`.
+    const fn needs(self, needs: &'static [&'static str]) -> RuleDef {
+        RuleDef { needs, ..self }
     }
 }

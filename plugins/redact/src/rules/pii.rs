@@ -2,7 +2,7 @@
 //! by checksums (Luhn, IBAN mod-97) or numbering-plan rules, since digits alone are
 //! everywhere in telemetry (timestamps, ids, counts).
 
-use super::{Check, Gate, Group::Pii as P, RuleDef, rule};
+use super::{Check, Gate, Group::Pii as P, RuleDef, Start, rule};
 
 /// PII rules, most specific first.
 pub const RULES: &[RuleDef] = &[
@@ -12,11 +12,12 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["@"]),
         r"(?i)\b[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z]{2,24}\b",
         Check::Email,
-    ),
+    )
+    .from(Start::Email),
     rule(
         "iban",
         P,
-        Gate::UpperRun(15),
+        Gate::Caps,
         r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,32}\b",
         Check::Iban,
     ),
@@ -33,7 +34,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::NumRun(9),
         r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
         Check::Ssn,
-    ),
+    )
+    .needs(&["-"]),
     rule(
         "us_ssn",
         P,
@@ -47,14 +49,16 @@ pub const RULES: &[RuleDef] = &[
         Gate::NumRun(8),
         r"\+[1-9][0-9 ().-]{6,20}[0-9]\b",
         Check::PhoneIntl,
-    ),
+    )
+    .needs(&["+"]),
     rule(
         "phone_number",
         P,
         Gate::NumRun(9),
         r"(?:\b1[ .-]?)?\([0-9]{3}\) ?[0-9]{3}[ .-][0-9]{4}\b|(?:\b1[ .-])?\b[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}\b|\b0[1-9][0-9]{1,3}[ -][0-9]{3,4}[ -]?[0-9]{3,4}\b|\b0[1-9](?:[ .][0-9]{2}){4}\b",
         Check::PhoneNational,
-    ),
+    )
+    .needs(&[" ", ".", "-", "("]),
     RuleDef {
         on: false,
         ..rule(

@@ -1,7 +1,7 @@
 //! Tokens with a known shape: source control, chat, payments, LLM providers, package
 //! registries and SaaS. Most carry a vendor prefix, which is the prefilter anchor.
 
-use super::{Check, Gate, Group::Credentials as C, RuleDef, rule};
+use super::{Check, Gate, Group::Credentials as C, RuleDef, Start, rule};
 
 /// Token rules, most specific first.
 pub const RULES: &[RuleDef] = &[
@@ -45,7 +45,7 @@ pub const RULES: &[RuleDef] = &[
     rule(
         "discord_webhook",
         C,
-        Gate::Anchors(&["/api/webhooks/"]),
+        Gate::Anchors(&["discord.com/api/webhooks/", "discordapp.com/api/webhooks/"]),
         r"discord(?:app)?\.com/api/webhooks/[0-9]+/([A-Za-z0-9_-]{60,70})",
         Check::Token,
     ),
@@ -57,15 +57,17 @@ pub const RULES: &[RuleDef] = &[
         Gate::DotRun(59),
         r"\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\b",
         Check::Discord,
-    ),
+    )
+    .needs(&["."]),
     rule(
         "telegram_bot_token",
         C,
         // No leading boundary: the token follows `bot` directly in API URLs.
-        Gate::Anchors(&[":aa"]),
+        Gate::Anchors(&[":AA"]),
         r"[0-9]{8,10}:AA[A-Za-z0-9_-]{33}\b",
         Check::Token,
-    ),
+    )
+    .from(Start::Window { back: 10, fwd: 36 }),
     rule(
         "stripe_key",
         C,
@@ -141,7 +143,7 @@ pub const RULES: &[RuleDef] = &[
     rule(
         "sendgrid_key",
         C,
-        Gate::Anchors(&["sg."]),
+        Gate::Anchors(&["SG."]),
         r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
         Check::Token,
     ),
@@ -153,7 +155,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::Run(34),
         r"\b(?:SK|AC)[0-9a-f]{32}\b",
         Check::Token,
-    ),
+    )
+    .needs(&["SK", "AC"]),
     rule(
         "datadog_key",
         C,
@@ -166,10 +169,18 @@ pub const RULES: &[RuleDef] = &[
     rule(
         "newrelic_key",
         C,
-        Gate::Anchors(&["nrak-", "nrii-", "nrjs-", "nraa-", "nral"]),
-        r"\bNR(?:AK|II|JS|AA)-[A-Z0-9]{27}\b|\b[a-f0-9]{36}NRAL\b",
+        Gate::Anchors(&["NRAK-", "NRII-", "NRJS-", "NRAA-"]),
+        r"\bNR(?:AK|II|JS|AA)-[A-Z0-9]{27}\b",
         Check::Token,
     ),
+    rule(
+        "newrelic_key",
+        C,
+        Gate::Anchors(&["NRAL"]),
+        r"\b[a-f0-9]{36}NRAL\b",
+        Check::Token,
+    )
+    .from(Start::Window { back: 36, fwd: 4 }),
     rule(
         "shopify_token",
         C,
@@ -180,7 +191,7 @@ pub const RULES: &[RuleDef] = &[
     rule(
         "postman_key",
         C,
-        Gate::Anchors(&["pmak-"]),
+        Gate::Anchors(&["PMAK-"]),
         r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b",
         Check::Token,
     ),
@@ -194,7 +205,7 @@ pub const RULES: &[RuleDef] = &[
     rule(
         "atlassian_token",
         C,
-        Gate::Anchors(&["atatt3"]),
+        Gate::Anchors(&["ATATT3"]),
         r"\bATATT3[A-Za-z0-9_=-]{100,}",
         Check::Token,
     ),
@@ -203,7 +214,7 @@ pub const RULES: &[RuleDef] = &[
     rule(
         "jwt",
         C,
-        Gate::Anchors(&["eyj"]),
+        Gate::Anchors(&["eyJ"]),
         r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*",
         Check::Token,
     ),

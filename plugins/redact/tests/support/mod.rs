@@ -31,6 +31,8 @@ pub struct FakeBatch {
     pub replaced: BTreeMap<u32, String>,
     pub writes: Vec<(Key, Column)>,
     pub removed: Vec<(Key, Vec<u32>)>,
+    /// Hand the strings over with an invalid UTF-8 byte appended (a host bug).
+    pub corrupt_utf8: bool,
 }
 
 impl FakeBatch {
@@ -183,6 +185,10 @@ impl RecordsApi for FakeBatch {
                 t.keys.push(&l.key);
                 t.strings.push(&l.text);
             }
+        }
+        if self.corrupt_utf8 {
+            t.strings.bytes.push(0xff);
+            *t.strings.offsets.last_mut().expect("a string") += 1;
         }
         Ok(t)
     }

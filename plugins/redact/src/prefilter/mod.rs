@@ -1,0 +1,552 @@
+//! The one pass over a string that decides where rules can match.
+//!
+//! The string is read 64 bytes at a time by a vector kernel ([`kernel`]: SSSE3 natively,
+//! `simd128` inside Wasm, plain Rust elsewhere) that yields four bit masks per block:
+//!
+//! - **anchor candidates**: each anchor literal (`ghp_`, `AKIA`, `password$`, `://`, ...) is
+//!   represented by a three-byte *fingerprint* inside it, placed in one of 16 buckets
+//!   (Teddy): a byte's low and high nibble look up its bucket bits for each fingerprint
+//!   position, so 12 table lookups per 16 bytes test every fingerprint at every position.
+//!   Buckets over-approximate (a bucket matches the product of its members' nibble sets),
+//!   so a candidate, about 1 % of positions in ordinary text, is verified exactly: its three
+//!   bytes are hashed into a 64 Ki-bit set, and on a hit the anchors with that fingerprint
+//!   are compared (case-insensitively unless the literal has an upper-case letter; a `$`
+//!   suffix means the literal must end a key name, see [`ends_name`]). Single-byte anchors
+//!   (`@`) are a plain byte compare.
+//! - **digits**: numeric runs (`[0-9 ().+-]`) are measured only around digits, for the rules
+//!   that need a number of digits in a row (cards, phones, SSNs).
+//! - **`[A-Za-z0-9_.-]` runs**: a run of at least 31 bytes covers an aligned 16-byte chunk
+//!   whole, so only such chunks start a measurement (Discord and Twilio tokens, which have no
+//!   literal).
+//! - **`[A-Z]{2}[0-9]{2}`**: where an IBAN can start, from the upper-case and digit masks.
+//!
+//! Clean text therefore costs the kernel's few instructions per byte and nothing else.
+
+pub mod kernel;
+mod plan;
+
+use kernel::{Kernel, Masks, Tables};
+
+use crate::rules::Gate;
+use crate::shape::{NUM, TABLE};
+
+/// Frequent groups in English text and code: never chosen as a fingerprint when the
+/// anchor has a rarer one (for anchors the generated plan does not know).
+const COMMON: &[&str] = &[
+    "the", "and", "ing", "ion", "tio", "ent", "ati", "for", "her", "ter", "hat", "tha", "ere",
+    "ate", "his", "con", "res", "ver", "all", "ons", "nce", "men", "ith", "ted", "ers", "pro",
+    "thi", "wit", "are", "ess", "not", "ive", "was", "ect", "rea", "com", "eve", "per", "int",
+    "est", "sta", "cti", "ica", "ist", "ear", "ain", "one", "our", "iti", "rat", "sec", "ase",
+    "ass", "ack", "cce", "acc", "ces", "str", "rin", "pri", "ice", "ici", "api", "put", "lic",
+    "sto", "enc", "pas", "ser", "use", "sig", "cli", "mas", "sub", "log", "coo", "bas", "bea",
+    "aut", "key", "ken", "tok", "ord", "wor", "ret", "cre",
+];
+
+/// Hash of three lower-case bytes (in the low 24 bits) to a 16-bit key.
+fn key(group: u32) -> u16 {
+    (group.wrapping_mul(0x9E37_79B1) >> 16) as u16
+}
+
+/// The folded (lower-case) group of the three bytes ending at `i`.
+fn group_at(b: &[u8], i: usize) -> u32 {
+    let f = |c: u8| u32::from(TABLE[usize::from(c)] & 0xff);
+    f(b[i - 2]) << 16 | f(b[i - 1]) << 8 | f(b[i])
+}
+
+/// Bytes that may follow an anchor written with a `$` suffix: what ends a key name before
+/// its value (`token=`, `token:`, `"token"`, `token>`, `token x`).
+pub fn ends_name(c: u8) -> bool {
+    matches!(c, b'"' | b'\'' | b'\\' | b' ' | b'\t' | b':' | b'=' | b'>')
+}
+
+/// One anchor literal.
+#[derive(Debug, Clone)]
+struct Anchor {
+    /// The literal (lower-case when matched case-insensitively).
+    lit: Box<[u8]>,
+    /// Matched case-insensitively.
+    fold: bool,
+    /// Must be followed by a byte that [`ends_name`] (`$` suffix).
+    name: bool,
+    /// Where its fingerprint starts in `lit`.
+    fp: usize,
+    /// The rules it gates.
+    rules: u128,
+}
+
+impl Anchor {
+    fn at(&self, b: &[u8], start: usize) -> bool {
+        let end = start + self.lit.len();
+        let Some(w) = b.get(start..end) else {
+            return false;
+        };
+        let same = if self.fold {
+            w.eq_ignore_ascii_case(&self.lit)
+        } else {
+            *w == *self.lit
+        };
+        same && (!self.name || b.get(end).copied().is_some_and(ends_name))
+    }
+}
+
+/// Everything the pass found in one string. Positions are byte offsets.
+#[derive(Debug, Default)]
+pub struct Hits {
+    /// `(start, anchor)` of every anchor occurrence, by start.
+    pub anchors: Vec<(u32, u16)>,
+    /// The rules some anchor occurrence names.
+    pub anchored: u128,
+    /// Numeric runs `(start, end, digits)` with at least the smallest number gate's digits.
+    pub runs: Vec<(u32, u32, u32)>,
+    /// `[A-Za-z0-9_.-]` runs `(start, end)` at least as long as the smallest run gate.
+    pub dots: Vec<(u32, u32)>,
+    /// Where `[A-Z]{2}[0-9]{2}` starts.
+    pub caps: Vec<u32>,
+}
+
+impl Hits {
+    fn clear(&mut self) {
+        self.anchors.clear();
+        self.anchored = 0;
+        self.runs.clear();
+        self.dots.clear();
+        self.caps.clear();
+    }
+}
+
+/// The anchor index and the thresholds of the shape gates.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    kernel: Kernel,
+    tables: Tables,
+    bits: Box<[u64; 1024]>,
+    /// `(key, anchor)` sorted by key, and where each key's high byte starts in it.
+    keys: Vec<(u16, u32)>,
+    by_high: Box<[u16; 257]>,
+    anchors: Vec<Anchor>,
+    /// Single-byte anchors and their rules.
+    single: Vec<(u8, u128)>,
+    /// Smallest digit count of a number gate (0: none).
+    num_min: u32,
+    /// Smallest length of a run gate (0: none).
+    dot_min: u32,
+    /// Whether a rule starts at `[A-Z]{2}[0-9]{2}`.
+    caps: bool,
+}
+
+/// A `[A-Za-z0-9_.-]` run this long covers an aligned 16-byte chunk, which the kernel
+/// reports; shorter run gates are not supported.
+const DOT_MIN: u32 = 31;
+
+impl Prefilter {
+    /// Indexes `(literal, rules)` pairs and takes the shape thresholds from `gates`.
+    pub fn new(literals: &[(&str, u128)], gates: impl Iterator<Item = Gate>) -> Prefilter {
+        Prefilter::with_kernel(literals, gates, Kernel::best())
+    }
+
+    /// [`Prefilter::new`] with a given kernel (tests compare them).
+    pub fn with_kernel(
+        literals: &[(&str, u128)],
+        gates: impl Iterator<Item = Gate>,
+        kernel: Kernel,
+    ) -> Prefilter {
+        let mut bits = Box::new([0u64; 1024]);
+        let mut single: Vec<(u8, u128)> = Vec::new();
+        let (mut anchors, mut keys, mut fingerprints) = (Vec::new(), Vec::new(), Vec::new());
+        for &(text, rules) in literals {
+            let name = text.len() > 1 && text.ends_with('$');
+            let raw = text.trim_end_matches('$');
+            let fold = !raw.bytes().any(|c| c.is_ascii_uppercase());
+            let lit: Vec<u8> = raw.bytes().collect();
+            if lit.len() < 3 {
+                assert!(
+                    lit.len() == 1 && !name,
+                    "anchors are one byte or at least three"
+                );
+                match single.iter_mut().find(|(b, _)| *b == lit[0]) {
+                    Some((_, r)) => *r |= rules,
+                    None => single.push((lit[0], rules)),
+                }
+                continue;
+            }
+            let (fp, bucket) = plan::PLAN
+                .iter()
+                .find(|(l, _, _)| *l == text)
+                .map_or_else(|| guess(&lit), |&(_, fp, b)| (usize::from(fp), b));
+            let set = |c: u8| {
+                if fold && c.is_ascii_alphabetic() {
+                    vec![c.to_ascii_lowercase(), c.to_ascii_uppercase()]
+                } else {
+                    vec![c]
+                }
+            };
+            fingerprints.push((bucket, [set(lit[fp]), set(lit[fp + 1]), set(lit[fp + 2])]));
+            let group = lit[fp..fp + 3]
+                .iter()
+                .fold(0u32, |g, &c| g << 8 | u32::from(c.to_ascii_lowercase()));
+            let k = key(group);
+            bits[usize::from(k >> 6)] |= 1 << (k & 63);
+            keys.push((k, anchors.len() as u32));
+            anchors.push(Anchor {
+                lit: lit.into_boxed_slice(),
+                fold,
+                name,
+                fp,
+                rules,
+            });
+        }
+        keys.sort_unstable();
+        let mut by_high = Box::new([0u16; 257]);
+        for (h, slot) in by_high.iter_mut().enumerate() {
+            *slot = keys.partition_point(|&(k, _)| usize::from(k >> 8) < h) as u16;
+        }
+        let (mut num_min, mut dot_min, mut caps) = (0u32, 0u32, false);
+        let least = |cur: u32, n: u32| if cur == 0 { n } else { cur.min(n) };
+        for gate in gates {
+            match gate {
+                Gate::NumRun(n) => num_min = least(num_min, n.max(1)),
+                Gate::Run(n) | Gate::DotRun(n) => {
+                    assert!(n >= DOT_MIN, "run gates need at least {DOT_MIN} bytes");
+                    dot_min = least(dot_min, n);
+                }
+                Gate::Caps => caps = true,
+                Gate::Anchors(_) | Gate::Always => {}
+            }
+        }
+        let tables = Tables::new(
+            &fingerprints,
+            &single.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
+        );
+        Prefilter {
+            kernel,
+            tables,
+            bits,
+            keys,
+            by_high,
+            anchors,
+            single,
+            num_min,
+            dot_min,
+            caps,
+        }
+    }
+
+    /// The rules anchor `a` gates.
+    pub fn anchor_rules(&self, a: u16) -> u128 {
+        if usize::from(a) < self.anchors.len() {
+            self.anchors[usize::from(a)].rules
+        } else {
+            self.single[usize::from(a) - self.anchors.len()].1
+        }
+    }
+
+    /// The pass over `text`.
+    pub fn scan(&self, text: &[u8], hits: &mut Hits) {
+        hits.clear();
+        let mut dot_done = 0usize;
+        // The numeric run reaching the end of the previous block: (start, digits).
+        let mut open: Option<(usize, u32)> = None;
+        // Digit and upper-case masks of the previous block, for IBAN starts crossing
+        // blocks (its upper-case mask is only known when it had digits).
+        let (mut prev_digit, mut prev_upper) = (0u64, None::<u64>);
+        let mut sorted = true;
+        kernel::blocks(self.kernel, &self.tables, text, &mut |at, m: Masks| {
+            // 16-byte chunks that are all `[A-Za-z0-9_.-]`: bit 15 of each such lane.
+            let full = if self.dot_min > 0 {
+                (m.dot & 0x7fff_7fff_7fff_7fff).wrapping_add(0x0001_0001_0001_0001)
+                    & m.dot
+                    & 0x8000_8000_8000_8000
+            } else {
+                0
+            };
+            if m.cand | m.digit | full == 0 && open.is_none() {
+                // Nothing here (most blocks of prose): no anchor, number or token run.
+                prev_digit = 0;
+                prev_upper = None;
+                return;
+            }
+            let mut c = m.cand;
+            while c != 0 {
+                let i = at + c.trailing_zeros() as usize;
+                c &= c - 1;
+                sorted &= self.verify(text, i, hits);
+            }
+            let mut full = full;
+            while full != 0 {
+                let i = at + full.trailing_zeros() as usize - 15;
+                full &= full - 1;
+                if i >= dot_done {
+                    dot_done = self.dotted(text, i, hits);
+                }
+            }
+            if m.digit == 0 && open.is_none() {
+                prev_digit = 0;
+                prev_upper = None;
+                return;
+            }
+            let (num, upper) = kernel::classes(self.kernel, text, at);
+            if self.num_min > 0 {
+                self.numbers(text, at, num, m.digit, &mut open, hits);
+            }
+            if self.caps {
+                // Two capitals then two digits, ending at bit `e`: digit at e and e-1,
+                // capitals at e-2 and e-3 (bits below 0 come from the previous block).
+                let before = if m.digit & 0b11 != 0 && at > 0 {
+                    prev_upper.unwrap_or_else(|| kernel::classes(self.kernel, text, at - 64).1)
+                } else {
+                    0
+                };
+                let d1 = m.digit << 1 | prev_digit >> 63;
+                let u2 = upper << 2 | before >> 62;
+                let u3 = upper << 3 | before >> 61;
+                let mut e = m.digit & d1 & u2 & u3;
+                while e != 0 {
+                    let end = at + e.trailing_zeros() as usize;
+                    e &= e - 1;
+                    hits.caps.push((end - 3) as u32);
+                }
+            }
+            prev_digit = m.digit;
+            prev_upper = Some(upper);
+        });
+        if let Some((start, digits)) = open
+            && self.num_min > 0
+            && digits >= self.num_min
+        {
+            hits.runs.push((start as u32, text.len() as u32, digits));
+        }
+        if !sorted {
+            hits.anchors.sort_unstable();
+        }
+    }
+
+    /// The numeric runs (`[0-9 ().+-]`, mask `num`) of the block at `at` with enough digits
+    /// (mask `digit`), found from the masks alone; `open` carries the run that reaches the
+    /// block's end into the next block.
+    fn numbers(
+        &self,
+        text: &[u8],
+        at: usize,
+        num: u64,
+        digit: u64,
+        open: &mut Option<(usize, u32)>,
+        hits: &mut Hits,
+    ) {
+        let mut record = |start: usize, end: usize, digits: u32| {
+            if digits >= self.num_min {
+                hits.runs.push((start as u32, end as u32, digits));
+            }
+        };
+        // The run continuing from the previous block.
+        let mut from = 0;
+        if let Some((start, digits)) = open.take() {
+            if num == u64::MAX {
+                *open = Some((start, digits + digit.count_ones()));
+                return;
+            }
+            let e = (!num).trailing_zeros() as usize;
+            record(start, at + e, digits + (digit & below(e)).count_ones());
+            from = e;
+        }
+        // A run that starts at the block's first byte may have begun earlier with blanks,
+        // parentheses or signs (only runs with digits are carried): walk back to its start.
+        let start = |s: usize| {
+            let mut s = at + s;
+            if s == at && from == 0 {
+                while s > 0 && TABLE[usize::from(text[s - 1])] & NUM != 0 {
+                    s -= 1;
+                }
+            }
+            s
+        };
+        let mut d = digit & !below(from);
+        if d.count_ones() < self.num_min {
+            // No run starting here has enough digits yet; only the one reaching the end
+            // (which may gain digits in the next block) is kept, if it has digits.
+            if num >> 63 == 1 {
+                let s = 64 - (!num).leading_zeros() as usize;
+                let digits = if s < 64 { (digit >> s).count_ones() } else { 0 };
+                if s >= from && digits > 0 {
+                    *open = Some((start(s), digits));
+                }
+            }
+            return;
+        }
+        while d != 0 {
+            let k = d.trailing_zeros() as usize;
+            let gaps = !num;
+            let s = 64 - (gaps & below(k)).leading_zeros() as usize;
+            let after = gaps >> k;
+            if after == 0 {
+                *open = Some((start(s), (digit >> s).count_ones()));
+                return;
+            }
+            let e = k + after.trailing_zeros() as usize;
+            record(
+                start(s),
+                at + e,
+                (digit & below(e) & !below(s)).count_ones(),
+            );
+            d &= !below(e);
+        }
+    }
+
+    /// A candidate at `i` (a fingerprint may end there, or a single-byte anchor is there):
+    /// records the anchors that really occur. Returns false when a hit starts before the
+    /// previous one (the list then needs sorting).
+    fn verify(&self, b: &[u8], i: usize, hits: &mut Hits) -> bool {
+        let mut sorted = true;
+        let mut push = |hits: &mut Hits, start: usize, a: usize, rules: u128| {
+            if hits
+                .anchors
+                .last()
+                .is_some_and(|&(s, _)| s as usize > start)
+            {
+                sorted = false;
+            }
+            hits.anchors.push((start as u32, a as u16));
+            hits.anchored |= rules;
+        };
+        for (k, &(byte, rules)) in self.single.iter().enumerate() {
+            if b[i] == byte {
+                push(hits, i, self.anchors.len() + k, rules);
+            }
+        }
+        if i < 2 {
+            return sorted;
+        }
+        let k = key(group_at(b, i));
+        if self.bits[usize::from(k >> 6)] >> (k & 63) & 1 == 0 {
+            return sorted;
+        }
+        let h = usize::from(k >> 8);
+        let bucket = usize::from(self.by_high[h])..usize::from(self.by_high[h + 1]);
+        for &(x, a) in &self.keys[bucket] {
+            if x != k {
+                continue;
+            }
+            let anchor = &self.anchors[a as usize];
+            let Some(start) = (i + 1).checked_sub(anchor.fp + 3) else {
+                continue;
+            };
+            if anchor.at(b, start) {
+                push(hits, start, a as usize, anchor.rules);
+            }
+        }
+        sorted
+    }
+
+    /// Measures the `[A-Za-z0-9_.-]` run covering the chunk at `i`; returns its end.
+    fn dotted(&self, b: &[u8], i: usize, hits: &mut Hits) -> usize {
+        let dot = |c: u8| kernel::class(c) & kernel::DOT != 0;
+        let mut s = i;
+        while s > 0 && dot(b[s - 1]) {
+            s -= 1;
+        }
+        let mut e = (i + 16).min(b.len());
+        while e < b.len() && dot(b[e]) {
+            e += 1;
+        }
+        if (e - s) as u32 >= self.dot_min {
+            hits.dots.push((s as u32, e as u32));
+        }
+        e
+    }
+}
+
+/// The bits below `n` (all of them for 64).
+fn below(n: usize) -> u64 {
+    if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
+}
+
+/// Fingerprint and bucket of an anchor the plan does not know: its first group that is not
+/// common English, in a bucket chosen by the group's hash.
+fn guess(lit: &[u8]) -> (usize, u8) {
+    let common = |g: &[u8]| COMMON.iter().any(|c| g.eq_ignore_ascii_case(c.as_bytes()));
+    let fp = (0..lit.len() - 2)
+        .find(|&k| !common(&lit[k..k + 3]))
+        .unwrap_or(0);
+    let group = lit[fp..fp + 3]
+        .iter()
+        .fold(0u32, |g, &c| g << 8 | u32::from(c.to_ascii_lowercase()));
+    (fp, (key(group) % 16) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(p: &Prefilter, text: &str) -> Vec<(u32, String)> {
+        let mut h = Hits::default();
+        p.scan(text.as_bytes(), &mut h);
+        h.anchors
+            .iter()
+            .map(|&(s, a)| {
+                let lit = if usize::from(a) < p.anchors.len() {
+                    String::from_utf8_lossy(&p.anchors[usize::from(a)].lit).into_owned()
+                } else {
+                    char::from(p.single[usize::from(a) - p.anchors.len()].0).to_string()
+                };
+                (s, lit)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn anchors_are_found_with_their_case_and_name_rules() {
+        let p = Prefilter::new(
+            &[
+                ("ghp_", 1),
+                ("AKIA", 2),
+                ("password$", 4),
+                ("@", 8),
+                ("://", 16),
+            ],
+            std::iter::empty(),
+        );
+        let got = hits(
+            &p,
+            "x ghp_abc akia AKIA1 PASSWORD=1 passwords mail a@b https://x GHP_",
+        );
+        let want: Vec<(u32, String)> = vec![
+            (2, "ghp_".into()),
+            (15, "AKIA".into()),
+            (21, "password".into()),
+            (48, "@".into()),
+            (56, "://".into()),
+            (61, "ghp_".into()),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn every_kernel_finds_the_same() {
+        let lits = [("sk-ant-", 1), ("token$", 2), ("-----BEGIN", 4), ("@", 8)];
+        let gates = [Gate::NumRun(8), Gate::DotRun(34), Gate::Caps];
+        let fast = Prefilter::with_kernel(&lits, gates.into_iter(), Kernel::best());
+        let slow = Prefilter::with_kernel(&lits, gates.into_iter(), Kernel::Scalar);
+        let text = format!(
+            "{}token: x sk-ant-api03 a@b -----BEGIN KEY call +1 415 555 0132 GB82WEST1234 {} end",
+            "lorem ipsum ".repeat(7),
+            "Ab1_".repeat(12)
+        );
+        for cut in 0..text.len() {
+            let t = &text.as_bytes()[..cut];
+            let (mut a, mut b) = (Hits::default(), Hits::default());
+            fast.scan(t, &mut a);
+            slow.scan(t, &mut b);
+            assert_eq!(
+                (a.anchors, a.runs, a.dots, a.caps),
+                (b.anchors, b.runs, b.dots, b.caps),
+                "{cut}"
+            );
+        }
+        let mut h = Hits::default();
+        fast.scan(text.as_bytes(), &mut h);
+        assert_eq!(h.runs.len(), 1, "{:?}", h.runs);
+        assert_eq!(h.dots.len(), 1, "{:?}", h.dots);
+        let gb = text.find("GB82").unwrap() as u32;
+        assert_eq!(h.caps, [gb, gb + 6], "GB82 and (WE)ST12");
+        assert_eq!(h.anchors.len(), 4, "{:?}", h.anchors);
+    }
+}
