@@ -711,10 +711,11 @@ fn text_batch(texts: &[String], per_span: usize) -> (ExportTraceServiceRequest, 
 }
 
 /// The redaction plugin with its default config (every default rule on), inside Wasm and
-/// natively, on batches of clean and of secret-dense strings (`sluice_plugin_redact::samples`,
-/// the inputs of the plugin's own `throughput` example). Reported as MB of string content
-/// per second; `texts_only` is the host's share (batch view plus listing every leaf), which
-/// both arms pay.
+/// natively, on batches of clean log-like strings, LLM-like prose and secret-dense strings
+/// (`sluice_plugin_redact::samples`, the inputs of the plugin's own `throughput` example).
+/// Reported as MB of string content per second; `texts_only` is the host's share (batch view
+/// plus listing every leaf), which both arms pay. `plugins/redact/bench.sh` runs these groups
+/// several times and prints the table of BENCHMARKS.md.
 fn redact(c: &mut Criterion<Clock>, runtime: &Runtime, destinations: &Arc<Destinations>) {
     const DEFAULT: &str = include_str!("../../plugins/redact/default.toml");
     let cfg: PluginConfig = toml::from_str("name = \"redact\"").expect("a minimal plugin config");
@@ -747,6 +748,7 @@ fn redact(c: &mut Criterion<Clock>, runtime: &Runtime, destinations: &Arc<Destin
     });
     for (name, texts, per_span) in [
         ("redact_clean", samples::clean(4 << 20), 4),
+        ("redact_prose", samples::prose(4 << 20), 1),
         ("redact_dense", samples::dense(1 << 20), 8),
     ] {
         let (request, bytes) = text_batch(&texts, per_span);

@@ -78,6 +78,9 @@ pub struct Settings {
     pub count_attribute: bool,
     /// Whether `sluice.redaction.rules` is written on records.
     pub rules_attribute: bool,
+    /// Secrets redacted per rule (by index; the last entry is `sensitive_key`) since the
+    /// counts were last taken, for the plugin's counters.
+    pub fired: Vec<std::cell::Cell<u32>>,
 }
 
 /// Parses and validates a config; the error lists every problem, one per line.
@@ -197,6 +200,7 @@ fn build(raw: Raw, problems: &mut Vec<String>) -> Option<Settings> {
     if !problems.is_empty() {
         return None;
     }
+    let rule_count = enabled.len();
     Some(Settings {
         detector: Detector::new(enabled, allow),
         markers: markers?,
@@ -208,5 +212,6 @@ fn build(raw: Raw, problems: &mut Vec<String>) -> Option<Settings> {
         blob_min_chars,
         count_attribute: raw.count_attribute,
         rules_attribute: raw.rules_attribute,
+        fired: vec![std::cell::Cell::new(0); rule_count + 1],
     })
 }

@@ -103,6 +103,7 @@ impl Settings {
         if key.is_some_and(|k| is_sensitive(k, &self.sensitive_keys)) && !s.is_empty() {
             let mut out = String::new();
             self.markers.write(&mut out, SENSITIVE_KEY_RULE, s, tenant);
+            self.fire(self.detector.rules().len());
             return Some((out, Tally::key()));
         }
         let (text, n) = match self.redact_text(s, tenant, scratch) {
@@ -122,26 +123,35 @@ impl Settings {
     pub fn blobs(&self, text: &str) -> Option<String> {
         let b = text.as_bytes();
         let b64 = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        let min = self.blob_min_chars.max(1);
         let mut out: Option<String> = None;
         let (mut copied, mut i) = (0, 0);
-        while i < b.len() {
-            if !b64(b[i]) {
-                i += 1;
+        // A run of `min` base64 bytes starting at `i` or later covers byte `i + min - 1`, so
+        // only that byte is looked at, and a run is measured only when it is base64: prose
+        // costs one byte in `min`.
+        while i + min <= b.len() {
+            let p = i + min - 1;
+            if !b64(b[p]) {
+                i = p + 1;
                 continue;
             }
-            let start = i;
-            while i < b.len() && b64(b[i]) {
-                i += 1;
+            let mut start = p;
+            while start > i && b64(b[start - 1]) {
+                start -= 1;
             }
-            let mut end = i;
-            while end < b.len() && end - i < 2 && b[end] == b'=' {
+            let mut run_end = p + 1;
+            while run_end < b.len() && b64(b[run_end]) {
+                run_end += 1;
+            }
+            let mut end = run_end;
+            while end < b.len() && end - run_end < 2 && b[end] == b'=' {
                 end += 1;
             }
-            let run = &b[start..i];
+            let run = &b[start..run_end];
             let mixed = run.iter().any(u8::is_ascii_uppercase)
                 && run.iter().any(u8::is_ascii_lowercase)
                 && run.iter().any(u8::is_ascii_digit);
-            if i - start >= self.blob_min_chars && mixed {
+            if run.len() >= min && mixed {
                 let raw = crate::validate::b64_decode(&b[start..end]);
                 let bytes = raw.as_deref().unwrap_or(&b[start..end]);
                 let digest = Sha256::digest(bytes);
@@ -154,7 +164,7 @@ impl Settings {
                 ));
                 copied = end;
             }
-            i = end.max(i);
+            i = end;
         }
         let mut o = out?;
         o.push_str(&text[copied..]);
@@ -179,4 +189,72 @@ pub fn preview(text: &str, max: usize) -> Option<String> {
     let kept = &text[..cut];
     let dropped = total - kept.chars().count();
     Some(format!("{kept}…[truncated {dropped} chars]"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Redact;
+    use sha2::{Digest, Sha256};
+
+    /// The byte-by-byte scan `blobs` replaced.
+    fn blobs_reference(text: &str, min: usize) -> Option<String> {
+        let b = text.as_bytes();
+        let b64 = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        let mut out: Option<String> = None;
+        let (mut copied, mut i) = (0, 0);
+        while i < b.len() {
+            if !b64(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && b64(b[i]) {
+                i += 1;
+            }
+            let mut end = i;
+            while end < b.len() && end - i < 2 && b[end] == b'=' {
+                end += 1;
+            }
+            let run = &b[start..i];
+            let mixed = run.iter().any(u8::is_ascii_uppercase)
+                && run.iter().any(u8::is_ascii_lowercase)
+                && run.iter().any(u8::is_ascii_digit);
+            if i - start >= min && mixed {
+                let raw = crate::validate::b64_decode(&b[start..end]);
+                let bytes = raw.as_deref().unwrap_or(&b[start..end]);
+                let digest = Sha256::digest(bytes);
+                let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                o.push_str(&text[copied..start]);
+                o.push_str(&format!(
+                    "[BLOB sha256:{} size:{}]",
+                    hex::encode(&digest[..8]),
+                    bytes.len()
+                ));
+                copied = end;
+            }
+            i = end.max(i);
+        }
+        let mut o = out?;
+        o.push_str(&text[copied..]);
+        Some(o)
+    }
+
+    #[test]
+    fn blobs_finds_what_a_byte_by_byte_scan_finds() {
+        let r = Redact::from_config("blob_min_chars = 16").unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let pieces = [
+            "aB3", "xyz", "Q9", " ", "=", "==", "+/", "-_", ".", "\n", "data:", "é",
+        ];
+        for _ in 0..3_000 {
+            let mut s = String::new();
+            for _ in 0..seed % 40 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(r.settings().blobs(&s), blobs_reference(&s, 16), "{s:?}");
+        }
+    }
 }

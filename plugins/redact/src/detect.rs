@@ -247,26 +247,23 @@ impl Detector {
         Ok(())
     }
 
-    /// Whether `run` holds one of rule `i`'s needs (or it has none), in one pass.
+    /// Whether `run` holds one of rule `i`'s needs, or it has none: a byte search per need
+    /// (`memchr` for its first byte).
     fn holds_need(&self, i: usize, run: &[u8]) -> bool {
         let needs = self.rules[i].needs;
-        if needs.is_empty() {
-            return true;
-        }
-        // The needs' first bytes as a bit set, so most bytes cost one test.
-        let mut first = [0u64; 4];
-        for n in needs {
-            let c = n.as_bytes()[0];
-            first[usize::from(c >> 6)] |= 1 << (c & 63);
-        }
-        (0..run.len()).any(|k| {
-            let c = run[k];
-            first[usize::from(c >> 6)] >> (c & 63) & 1 == 1
-                && needs.iter().any(|n| {
-                    let n = n.as_bytes();
-                    c == n[0] && run.get(k + 1..k + n.len()).is_some_and(|r| r == &n[1..])
-                })
-        })
+        needs.is_empty()
+            || needs.iter().any(|n| {
+                let n = n.as_bytes();
+                let mut from = 0;
+                while let Some(k) = run[from..].iter().position(|&c| c == n[0]) {
+                    let at = from + k;
+                    if run[at..].starts_with(n) {
+                        return true;
+                    }
+                    from = at + 1;
+                }
+                false
+            })
     }
 
     /// Rule `i` at an occurrence of one of its anchors starting at `at`.

@@ -122,6 +122,7 @@ impl Settings {
             }
             tally.count += 1;
             tally.rules |= 1 << f.rule;
+            self.fire(usize::from(f.rule));
             out.push_str(&text[last..f.start]);
             let name = &rules[f.rule as usize].name;
             self.markers
@@ -133,6 +134,32 @@ impl Settings {
         }
         out.push_str(&text[last..]);
         Some((out, tally))
+    }
+
+    /// Counts one secret redacted by rule `i` (`rules().len()`: by its key).
+    pub fn fire(&self, i: usize) {
+        if let Some(c) = self.fired.get(i) {
+            c.set(c.get() + 1);
+        }
+    }
+
+    /// Secrets redacted per rule name since the last call (`sensitive_key` for values
+    /// redacted because of their key), and the counts reset: for the plugin's counters.
+    pub fn take_fired(&self) -> Vec<(&str, u64)> {
+        let rules = self.detector.rules();
+        let mut out: Vec<(&str, u64)> = Vec::new();
+        for (i, c) in self.fired.iter().enumerate() {
+            let n = u64::from(c.replace(0));
+            if n == 0 {
+                continue;
+            }
+            let name = rules.get(i).map_or(SENSITIVE_KEY_RULE, |r| r.name.as_str());
+            match out.iter_mut().find(|(k, _)| *k == name) {
+                Some((_, v)) => *v += n,
+                None => out.push((name, n)),
+            }
+        }
+        out
     }
 
     /// The names of the rules in `tally`, sorted and comma-separated (what
@@ -231,6 +258,7 @@ impl Settings {
                 let mut text = String::new();
                 self.markers
                     .write(&mut text, SENSITIVE_KEY_RULE, leaf.text, tenant);
+                self.fire(self.detector.rules().len());
                 Outcome {
                     text: Some(text),
                     tally: Tally::key(),

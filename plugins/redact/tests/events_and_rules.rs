@@ -157,3 +157,39 @@ fn a_leaf_that_is_not_utf8_fails_the_batch_instead_of_passing_unredacted() {
         .unwrap_err();
     assert!(err.contains("not UTF-8"), "{err}");
 }
+
+#[test]
+fn secrets_per_rule_are_counted_for_the_hosts_metrics() {
+    use sluice_plugin_sdk::Signal;
+    use sluice_plugin_sdk::testing::{TestBatch, TestRecord};
+    let mut batch = TestBatch::new(Signal::Log)
+        .record(TestRecord::new().body("mail a@b.example and c@d.example"))
+        .record(
+            TestRecord::new()
+                .body("key AKIAQN7HVA5NKFPGHUSJ")
+                .attribute("db.password", "Tundra8841!"),
+        )
+        .record(TestRecord::new().body("nothing here"));
+    let mut plugin = Redact::init("").unwrap();
+    batch.process(&mut plugin).unwrap();
+    let mut got: Vec<(String, String, u64)> = batch
+        .counts()
+        .iter()
+        .map(|c| {
+            assert_eq!(c.labels.len(), 1);
+            (c.name.clone(), c.labels[0].1.clone(), c.value)
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, String, u64)> =
+        [("aws_access_key", 1), ("email", 2), ("sensitive_key", 1)]
+            .iter()
+            .map(|(r, n)| ("redacted".to_string(), r.to_string(), *n))
+            .collect();
+    assert_eq!(got, want);
+    assert!(batch.counts().iter().all(|c| c.labels[0].0 == "rule"));
+    // A batch without secrets counts nothing.
+    let mut clean = TestBatch::new(Signal::Log).record(TestRecord::new().body("hello"));
+    clean.process(&mut plugin).unwrap();
+    assert!(clean.counts().is_empty());
+}

@@ -359,7 +359,7 @@ impl Prefilter {
             }
             s
         };
-        let mut d = digit & !below(from);
+        let d = digit & !below(from);
         if d.count_ones() < self.num_min {
             // No run starting here has enough digits yet; only the one reaching the end
             // (which may gain digits in the next block) is kept, if it has digits.
@@ -372,14 +372,17 @@ impl Prefilter {
             }
             return;
         }
-        while d != 0 {
-            let k = d.trailing_zeros() as usize;
-            let gaps = !num;
+        // A run needs as many bytes as digits, so only runs of `num_min` bytes or more are
+        // measured (bit `k` of `long`: bytes `k..k + num_min` are all numeric); the one
+        // reaching the block's end is carried instead, when it has digits.
+        let gaps = !num;
+        let mut long = at_least(num & !below(from), self.num_min);
+        while long != 0 {
+            let k = long.trailing_zeros() as usize;
             let s = 64 - (gaps & below(k)).leading_zeros() as usize;
             let after = gaps >> k;
             if after == 0 {
-                *open = Some((start(s), (digit >> s).count_ones()));
-                return;
+                break;
             }
             let e = k + after.trailing_zeros() as usize;
             record(
@@ -387,7 +390,14 @@ impl Prefilter {
                 at + e,
                 (digit & below(e) & !below(s)).count_ones(),
             );
-            d &= !below(e);
+            long &= !below(e);
+        }
+        if num >> 63 == 1 {
+            let s = 64 - gaps.leading_zeros() as usize;
+            let digits = (digit & !below(s)).count_ones();
+            if digits > 0 {
+                *open = Some((start(s), digits));
+            }
         }
     }
 
@@ -454,6 +464,17 @@ impl Prefilter {
     }
 }
 
+/// Bit `i` set when bits `i..i + n` of `x` are all set (runs of `n`, within the word).
+fn at_least(x: u64, n: u32) -> u64 {
+    let (mut r, mut len) = (x, 1);
+    while len < n.min(64) {
+        let step = len.min(n - len);
+        r &= r >> step;
+        len += step;
+    }
+    r
+}
+
 /// The bits below `n` (all of them for 64).
 fn below(n: usize) -> u64 {
     if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
@@ -490,6 +511,24 @@ mod tests {
                 (s, lit)
             })
             .collect()
+    }
+
+    #[test]
+    fn plan_covers_every_builtin_anchor() {
+        let missing: Vec<&str> = crate::rules::builtin()
+            .iter()
+            .filter_map(|r| match r.gate {
+                Gate::Anchors(list) => Some(list.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .filter(|l| l.trim_end_matches('$').len() >= 3)
+            .filter(|l| !plan::PLAN.iter().any(|(p, _, _)| p == l))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "anchors without a plan entry (run the prefilter_plan example): {missing:?}"
+        );
     }
 
     #[test]
