@@ -272,10 +272,11 @@ done
 # profile CASE: perf (user and kernel stacks of the sluice process, 12 s at 499 Hz) while the
 # generator sends as fast as it can; the top of the flat and the inclusive profile are kept.
 profile() {
-    local dir="$out/profile/$1" lg
+    local dir="$out/profile/$1" lg cap
     mkdir -p "$dir"
     "$LOADGEN" capture --grpc "$CAPTURE" --idle-exit 3 --max-secs 120 --json "$dir/capture.json" \
         >/dev/null 2>"$dir/capture.log" &
+    cap=$!
     wait_for 100 grep -q listening "$dir/capture.log"
     start_sluice "$1" "$dir"
     timeout 60 "$LOADGEN" send --target "$GRPC" --duration 18 --connections "$conns" --batch "$batch" \
@@ -286,6 +287,8 @@ profile() {
         >/dev/null 2>"$dir/perf.log" || echo "perf record failed (see $dir/perf.log)" >&2
     wait "$lg" || true
     stop_sluice
+    # The next case's capture binds the same port: this one must be gone (idle exit).
+    wait "$cap" || true
     [[ -s "$dir/perf.data" ]] || return 0
     local trim='s/ +$//; s/(.{160}).*/\1/'
     perf report --no-inline -i "$dir/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |

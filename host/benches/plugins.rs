@@ -746,12 +746,20 @@ fn redact(c: &mut Criterion<Clock>, runtime: &Runtime, destinations: &Arc<Destin
         .unwrap_or_else(|e| panic!("loading {path}: {e}"));
         instantiate(&loaded)
     });
-    for (name, texts, per_span) in [
+    let mut inputs: Vec<(&str, ExportTraceServiceRequest, u64)> = [
         ("redact_clean", samples::clean(4 << 20), 4),
         ("redact_prose", samples::prose(4 << 20), 1),
         ("redact_dense", samples::dense(1 << 20), 8),
-    ] {
+    ]
+    .into_iter()
+    .map(|(name, texts, per_span)| {
         let (request, bytes) = text_batch(&texts, per_span);
+        (name, request, bytes)
+    })
+    .collect();
+    let (request, bytes) = genai_batch();
+    inputs.push(("redact_genai", request, bytes));
+    for (name, request, bytes) in inputs {
         let wire = ExportTraceServiceRequest::encode_to_vec(&request);
         let input =
             || ExportTraceServiceRequest::decode(wire.as_slice()).expect("the batch decodes");
@@ -802,6 +810,38 @@ fn redact(c: &mut Criterion<Clock>, runtime: &Runtime, destinations: &Arc<Destin
         }
         group.finish();
     }
+}
+
+/// `ROWS` spans of the load generator's default mix (GenAI traces: `chat` spans with JSON
+/// message lists of 0.5–8 KB, tool calls, retrieval; 5 % carry a fake secret), and the number
+/// of bytes in their string attribute values: what the redaction plugin's content path sees.
+fn genai_batch() -> (ExportTraceServiceRequest, u64) {
+    use rand::SeedableRng;
+    let shape = sluice_loadgen::pool::Shape::default();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(shape.seed);
+    let spans = sluice_loadgen::traces::spans(&mut rng, &shape, 1_800_000_000_000_000_000, ROWS);
+    let bytes = spans
+        .iter()
+        .flat_map(|sp| &sp.attributes)
+        .filter_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            Value::StringValue(v) => Some(v.len() as u64),
+            _ => None,
+        })
+        .sum();
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![s("service.name", "assistant"), s("tenant.id", "acme")],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    (request, bytes)
 }
 
 /// What the benchmarks measure with: the benchmark thread's CPU time by default, or wall

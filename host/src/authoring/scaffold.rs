@@ -20,6 +20,10 @@ const SDK_SOURCES: &[(&str, &str)] = &[
         include_str!("../../../plugins/sdk/src/counters.rs"),
     ),
     (
+        "digest.rs",
+        include_str!("../../../plugins/sdk/src/digest.rs"),
+    ),
+    (
         "guest.rs",
         include_str!("../../../plugins/sdk/src/guest.rs"),
     ),
@@ -242,6 +246,8 @@ struct Workspace {
     license: String,
     repository: String,
     wit_bindgen: String,
+    sha2: String,
+    hmac: String,
 }
 
 fn workspace() -> Result<Workspace, ScaffoldError> {
@@ -262,18 +268,20 @@ fn workspace() -> Result<Workspace, ScaffoldError> {
             .map(str::to_string)
             .ok_or(ScaffoldError::Manifest(key))
     };
-    let wit_bindgen = ws
-        .get("dependencies")
-        .and_then(|d| d.get("wit-bindgen"))
-        .ok_or(ScaffoldError::Manifest(
-            "workspace.dependencies.wit-bindgen",
-        ))?;
+    let dependency = |name: &str, at: &'static str| {
+        ws.get("dependencies")
+            .and_then(|d| d.get(name))
+            .map(inline)
+            .ok_or(ScaffoldError::Manifest(at))
+    };
     Ok(Workspace {
         edition: field("edition")?,
         rust_version: field("rust-version")?,
         license: field("license")?,
         repository: field("repository")?,
-        wit_bindgen: inline(wit_bindgen),
+        wit_bindgen: dependency("wit-bindgen", "workspace.dependencies.wit-bindgen")?,
+        sha2: dependency("sha2", "workspace.dependencies.sha2")?,
+        hmac: dependency("hmac", "workspace.dependencies.hmac")?,
     })
 }
 
@@ -318,6 +326,8 @@ pub fn create(name: &str, parent: &Path) -> Result<Created, ScaffoldError> {
             .replace("{{license}}", &ws.license)
             .replace("{{repository}}", &ws.repository)
             .replace("{{wit_bindgen}}", &ws.wit_bindgen)
+            .replace("{{sha2}}", &ws.sha2)
+            .replace("{{hmac}}", &ws.hmac)
             .replace("{{sluice_version}}", env!("CARGO_PKG_VERSION"))
     };
     let mut files: Vec<(PathBuf, String)> = vec![
@@ -418,17 +428,24 @@ mod tests {
 
     #[test]
     fn the_vendored_sdk_manifest_matches_the_sdk() {
-        // The template lists the SDK's dependencies by hand: none, and wit-bindgen on wasm32.
+        // The template lists the SDK's dependencies by hand: none on every target, sha2 and
+        // hmac natively, wit-bindgen on wasm32.
         let sdk: toml::Table =
             toml::from_str(include_str!("../../../plugins/sdk/Cargo.toml")).unwrap();
         assert_eq!(sdk["dependencies"].as_table().map(|t| t.len()), Some(0));
         let target = sdk["target"].as_table().unwrap();
         let keys: Vec<&String> = target.keys().collect();
-        assert_eq!(keys, ["cfg(target_arch = \"wasm32\")"]);
-        let deps = target["cfg(target_arch = \"wasm32\")"]["dependencies"]
-            .as_table()
-            .unwrap();
-        assert_eq!(deps.keys().collect::<Vec<_>>(), ["wit-bindgen"]);
+        let (native, wasm) = (
+            "cfg(not(target_arch = \"wasm32\"))",
+            "cfg(target_arch = \"wasm32\")",
+        );
+        assert_eq!(keys, [native, wasm]);
+        let deps = |cfg: &str| -> Vec<String> {
+            let t = target[cfg]["dependencies"].as_table().unwrap();
+            t.keys().cloned().collect()
+        };
+        assert_eq!(deps(native), ["hmac", "sha2"]);
+        assert_eq!(deps(wasm), ["wit-bindgen"]);
         let ws = workspace().unwrap();
         assert!(
             ws.wit_bindgen.contains("version = \"0."),
@@ -438,6 +455,8 @@ mod tests {
         let manifest: toml::Table = toml::from_str(
             &SDK_CARGO_TOML
                 .replace("{{wit_bindgen}}", &ws.wit_bindgen)
+                .replace("{{sha2}}", &ws.sha2)
+                .replace("{{hmac}}", &ws.hmac)
                 .replace("{{sluice_version}}", "0.1.0"),
         )
         .unwrap();

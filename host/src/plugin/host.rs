@@ -1,5 +1,6 @@
-//! The host side of the `sluice:plugin/batch` interface: generated bindings, and each
-//! import answered by the [`crate::pipeline::BatchState`] of the call in progress.
+//! The host side of the contract's imports: generated bindings; each `sluice:plugin/batch`
+//! call answered by the [`crate::pipeline::BatchState`] of the call in progress, and the
+//! `digest` functions.
 
 use super::store::{BatchHandle, StoreState};
 use crate::pipeline::BatchState;
@@ -245,5 +246,17 @@ impl w::Host for StoreState {
                 retains: d.retains,
             })
             .collect())
+    }
+}
+
+/// The `digest` import: the SDK's native functions, so a plugin hashes the same bytes
+/// inside Wasm and in its native tests.
+impl self::sluice::plugin::digest::Host for StoreState {
+    fn sha256(&mut self, data: Vec<u8>) -> wasmtime::Result<Vec<u8>> {
+        Ok(sdk::digest::sha256(&data).to_vec())
+    }
+
+    fn hmac_sha256(&mut self, key: Vec<u8>, data: Vec<u8>) -> wasmtime::Result<Vec<u8>> {
+        Ok(sdk::digest::hmac_sha256(&key, &data).to_vec())
     }
 }

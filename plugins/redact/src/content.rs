@@ -5,7 +5,7 @@
 //! can hold a secret, and an unkeyed hash of a secret would give it back to anyone who can
 //! guess it.
 
-use sha2::{Digest, Sha256};
+use sluice_plugin_sdk::digest::sha256;
 
 use crate::config::{SENSITIVE_KEY_RULE, Settings};
 use crate::detect::Scratch;
@@ -37,8 +37,19 @@ impl Settings {
         tenant: Option<&TenantKey>,
         scratch: &mut Scratch,
     ) -> Option<(String, Tally)> {
+        self.redact_parsed(text, json::is_json(text), tenant, scratch)
+    }
+
+    /// [`Self::redact_content`] for a value already known to be JSON or not.
+    fn redact_parsed(
+        &self,
+        text: &str,
+        is_json: bool,
+        tenant: Option<&TenantKey>,
+        scratch: &mut Scratch,
+    ) -> Option<(String, Tally)> {
         let mut tally = Tally::default();
-        let out = if json::is_json(text) {
+        let out = if is_json {
             json::map_strings(text, |s, key| {
                 let (new, t) = self.content_part(s, key, tenant, scratch)?;
                 tally.add(t);
@@ -63,22 +74,23 @@ impl Settings {
         scratch: &mut Scratch,
     ) -> Content {
         let is_json = json::is_json(text);
-        let (redacted, tally) = match self.redact_content(text, tenant, scratch) {
+        let (redacted, tally) = match self.redact_parsed(text, is_json, tenant, scratch) {
             Some((r, t)) => (Some(r), t),
             None => (None, Tally::default()),
         };
         let redacted = redacted.as_deref().unwrap_or(text);
-        let sha256 = hex::encode(Sha256::digest(redacted.as_bytes()));
+        let digest = hex::encode(sha256(redacted.as_bytes()));
         let text = match mode {
-            Mode::Hash => format!("sha256:{sha256}"),
+            Mode::Hash => format!("sha256:{digest}"),
             _ if is_json => {
                 let mut budget = self.preview_chars;
                 json::map_strings(redacted, |s, _| {
                     if s.len() <= SHORT {
                         return None;
                     }
-                    let cut = preview(s, budget);
-                    budget = budget.saturating_sub(s.chars().count());
+                    let chars = s.chars().count();
+                    let cut = preview_counted(s, chars, budget);
+                    budget = budget.saturating_sub(chars);
                     cut
                 })
                 .unwrap_or_else(|| redacted.to_string())
@@ -87,7 +99,7 @@ impl Settings {
         };
         Content {
             text,
-            sha256,
+            sha256: digest,
             tally,
         }
     }
@@ -154,7 +166,7 @@ impl Settings {
             if run.len() >= min && mixed {
                 let raw = crate::validate::b64_decode(&b[start..end]);
                 let bytes = raw.as_deref().unwrap_or(&b[start..end]);
-                let digest = Sha256::digest(bytes);
+                let digest = sha256(bytes);
                 let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
                 o.push_str(&text[copied..start]);
                 o.push_str(&format!(
@@ -175,7 +187,11 @@ impl Settings {
 /// `text` cut to `max` characters with `…[truncated N chars]`, or `None` when it fits. A cut
 /// that would split a marker moves back to the marker's start, so no marker is mangled.
 pub fn preview(text: &str, max: usize) -> Option<String> {
-    let total = text.chars().count();
+    preview_counted(text, text.chars().count(), max)
+}
+
+/// [`preview`] of a text of `total` characters.
+fn preview_counted(text: &str, total: usize, max: usize) -> Option<String> {
     if total <= max {
         return None;
     }
@@ -194,7 +210,7 @@ pub fn preview(text: &str, max: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use crate::Redact;
-    use sha2::{Digest, Sha256};
+    use sluice_plugin_sdk::digest::sha256;
 
     /// The byte-by-byte scan `blobs` replaced.
     fn blobs_reference(text: &str, min: usize) -> Option<String> {
@@ -222,7 +238,7 @@ mod tests {
             if i - start >= min && mixed {
                 let raw = crate::validate::b64_decode(&b[start..end]);
                 let bytes = raw.as_deref().unwrap_or(&b[start..end]);
-                let digest = Sha256::digest(bytes);
+                let digest = sha256(bytes);
                 let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
                 o.push_str(&text[copied..start]);
                 o.push_str(&format!(

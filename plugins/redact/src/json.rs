@@ -43,9 +43,9 @@ pub fn map_strings(
                 }
             }
             b'"' => {
-                let end = string_end(b, i);
+                let (end, escaped) = string_end(b, i);
                 let raw = &text[i..end];
-                let value = unescape(raw);
+                let value = unescape(raw, escaped);
                 if let Some(Frame::Object { key, want_key }) = stack.last_mut()
                     && *want_key
                 {
@@ -75,23 +75,27 @@ pub fn map_strings(
     Some(o)
 }
 
-/// The index just past the closing quote of the string starting at `start`.
-fn string_end(b: &[u8], start: usize) -> usize {
+/// The index just past the closing quote of the string starting at `start`, and whether the
+/// string has an escape. Jumps from quote or backslash to the next: message lists are mostly
+/// string content, so this loop is where a document's bytes go by.
+fn string_end(b: &[u8], start: usize) -> (usize, bool) {
     let mut i = start + 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+    let mut escaped = false;
+    while let Some(at) = memchr::memchr2(b'"', b'\\', &b[i.min(b.len())..]) {
+        i += at;
+        if b[i] == b'"' {
+            return (i + 1, escaped);
         }
+        escaped = true;
+        i += 2;
     }
-    b.len()
+    (b.len(), escaped)
 }
 
 /// A JSON string token's value; borrowed when it has no escapes.
-fn unescape(raw: &str) -> std::borrow::Cow<'_, str> {
+fn unescape(raw: &str, escaped: bool) -> std::borrow::Cow<'_, str> {
     let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
-    if !inner.contains('\\') {
+    if !escaped {
         return std::borrow::Cow::Borrowed(inner);
     }
     std::borrow::Cow::Owned(

@@ -3,7 +3,7 @@
 //! across tenants. A plain (unkeyed) hash of a secret is never written: secrets are short
 //! and guessable enough that a plain hash would give them back.
 
-use sha2::{Digest, Sha256};
+pub use sluice_plugin_sdk::digest::HmacKey;
 
 /// HMAC-SHA256 (RFC 2104) with the key's pads absorbed once, so each secret costs two
 /// hash finalisations and no key work.

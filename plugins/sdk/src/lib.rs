@@ -28,6 +28,7 @@ mod api;
 mod batch;
 mod column;
 pub mod counters;
+pub mod digest;
 pub mod testing;
 mod types;
 
