@@ -245,8 +245,8 @@ pub fn run(app: &App, inputs: Vec<InputStream>, output: Option<&str>) -> Result<
         // Offline: give every destination the time it needs, retries included.
         runtime.block_on(exports.shutdown(Duration::from_secs(24 * 3600)));
         summary.write_errors += (metrics.dropped_count(DropReason::ExportRejected)
-            + metrics.dropped_count(DropReason::RetriesExhausted))
-            as usize;
+            + metrics.dropped_count(DropReason::RetriesExhausted)
+            + metrics.dropped_count(DropReason::Shutdown)) as usize;
     }
     Ok(summary)
 }

@@ -140,6 +140,8 @@ pub enum DropReason {
     ExportRejected,
     /// Retries ran out.
     RetriesExhausted,
+    /// Still queued, in flight or between retries when the shutdown deadline passed.
+    Shutdown,
 }
 
 impl DropReason {
@@ -151,6 +153,7 @@ impl DropReason {
             DropReason::QueueFull => "queue_full",
             DropReason::ExportRejected => "export_rejected",
             DropReason::RetriesExhausted => "retries_exhausted",
+            DropReason::Shutdown => "shutdown",
         }
     }
 }
@@ -257,7 +260,7 @@ impl Metrics {
         );
         registry.register(
             "records_dropped_by_destination",
-            "Records a destination's queue dropped (queue_full, export_rejected, retries_exhausted), by destination and tenant",
+            "Records a destination's queue dropped (queue_full, export_rejected, retries_exhausted, shutdown), by destination and tenant",
             m.dropped_by_destination.clone(),
         );
         registry.register(
@@ -391,7 +394,7 @@ impl Metrics {
     }
 
     /// Records a destination's queue dropped for `reason` (`queue_full`, `export_rejected`,
-    /// `retries_exhausted`), per tenant: counted in `sluice_records_dropped_total` (by
+    /// `retries_exhausted`, `shutdown`), per tenant: counted in `sluice_records_dropped_total` (by
     /// reason) and in `sluice_records_dropped_by_destination_total` (by destination and
     /// tenant, tenants behind the label cap).
     pub fn destination_dropped(

@@ -134,7 +134,7 @@ pub struct ConnectionLimits {
     /// A connection with no request in flight for this long is closed (HTTP/2: `GOAWAY`).
     pub idle_timeout_ms: u64,
     /// Open connections (TLS handshakes included) at most; a connection accepted beyond it is
-    /// closed at once, without reading from it.
+    /// answered "retry later" (HTTP 503, gRPC `UNAVAILABLE`) and closed.
     pub max_connections: usize,
     /// HTTP/2 (and gRPC): concurrent requests per connection (`SETTINGS_MAX_CONCURRENT_STREAMS`).
     pub max_concurrent_streams: u32,

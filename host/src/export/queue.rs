@@ -14,10 +14,15 @@ use crate::otlp::signal_name;
 use crate::router::count_by_tenant;
 use rand::Rng;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+/// After the shutdown deadline, how long the workers get to give up what they hold and count
+/// it. They do at once (every wait of theirs ends at the hard stop); this only bounds one
+/// stuck in an exporter call that does not yield.
+const ABANDON_GRACE: Duration = Duration::from_secs(1);
 
 /// The queue was full and its policy is to reject.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -65,6 +70,8 @@ pub struct DestinationQueue {
     bytes: AtomicUsize,
     /// Woken when bytes are released or the queue closes, for `block` senders.
     room: tokio::sync::Notify,
+    /// Held while the gauges are read and set (see [`DestinationQueue::publish`]).
+    gauges: Mutex<()>,
 }
 
 impl DestinationQueue {
@@ -91,6 +98,7 @@ impl DestinationQueue {
             max_bytes: config.queue.max_bytes.max(1),
             bytes: AtomicUsize::new(0),
             room: tokio::sync::Notify::new(),
+            gauges: Mutex::new(()),
         });
         let handles = (0..workers.max(1))
             .map(|_| {
@@ -171,10 +179,19 @@ impl DestinationQueue {
 
     /// Gives back bytes that left the channel (or were never sent into it).
     fn release(&self, n: usize) {
-        let before = self.bytes.fetch_sub(n, Ordering::AcqRel);
+        self.bytes.fetch_sub(n, Ordering::AcqRel);
         self.room.notify_waiters();
+        self.publish();
+    }
+
+    /// Sets the depth and bytes gauges to the queue's state now. One thread at a time:
+    /// two that each read the state and then set a gauge could otherwise leave the older
+    /// reading last, e.g. a queue shown non-empty after it drained.
+    fn publish(&self) {
+        let _order = self.gauges.lock().unwrap_or_else(PoisonError::into_inner);
+        self.metrics.queue_depth(&self.name, self.rx.len());
         self.metrics
-            .queue_bytes(&self.name, before.saturating_sub(n));
+            .queue_bytes(&self.name, self.bytes.load(Ordering::Acquire));
     }
 
     /// Takes the oldest waiting payload out and counts its records as dropped (`drop_oldest`).
@@ -243,9 +260,7 @@ impl DestinationQueue {
                 }
             }
         };
-        self.metrics.queue_depth(&self.name, self.tx.len());
-        self.metrics
-            .queue_bytes(&self.name, self.bytes.load(Ordering::Acquire));
+        self.publish();
         result.map_err(|()| QueueFull {
             destination: self.name.clone(),
         })
@@ -279,7 +294,6 @@ impl DestinationQueue {
                 return;
             };
             self.release(item.bytes);
-            self.metrics.queue_depth(&self.name, self.rx.len());
             open = match open.take() {
                 None => Some((item, Instant::now() + linger)),
                 Some((mut acc, deadline))
@@ -312,14 +326,22 @@ impl DestinationQueue {
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
-            let error = match self.exporter.export(&item.batch).await {
-                Ok(()) => {
+            // An export still in flight at the hard stop is abandoned: shutdown returns then,
+            // and the process with it, so waiting for the answer would only hide the loss.
+            let exported = tokio::select! {
+                biased;
+                () = self.hard_stop.cancelled() => None,
+                result = self.exporter.export(&item.batch) => Some(result),
+            };
+            let error = match exported {
+                None => return self.abandon(signal, &item),
+                Some(Ok(())) => {
                     for (tenant, n) in &item.tenants {
                         self.metrics.exported(signal, &self.name, tenant, *n);
                     }
                     return;
                 }
-                Err(e) => e,
+                Some(Err(e)) => e,
             };
             if error.kind == FailureKind::Permanent {
                 self.metrics.export_failed(&self.name, "permanent");
@@ -349,29 +371,61 @@ impl DestinationQueue {
             self.metrics.export_retried(&self.name);
             tracing::warn!(destination = %self.name, attempt, wait_ms = wait.as_millis() as u64, "export failed, will retry: {error}");
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = self.hard_stop.cancelled() => {
-                    self.metrics.destination_dropped(signal, &self.name, DropReason::RetriesExhausted, &item.tenants);
-                    tracing::error!(destination = %self.name, records = item.records, "shutdown deadline passed during retries: batch dropped");
-                    return;
-                }
+                biased;
+                () = self.hard_stop.cancelled() => return self.abandon(signal, &item),
+                () = tokio::time::sleep(wait) => {}
             }
         }
     }
 
+    /// Counts a batch a worker held (in flight or between retries) at the hard stop.
+    fn abandon(&self, signal: &str, item: &Item) {
+        self.metrics
+            .destination_dropped(signal, &self.name, DropReason::Shutdown, &item.tenants);
+        tracing::error!(destination = %self.name, records = item.records, "shutdown deadline passed before the batch was delivered: dropped");
+    }
+
+    /// Takes every payload still in the channel out and counts its records as dropped at
+    /// shutdown; returns how many batches and records that was.
+    fn abandon_queued(&self) -> (usize, u64) {
+        let (mut batches, mut records) = (0, 0);
+        while let Ok(item) = self.rx.try_recv() {
+            self.release(item.bytes);
+            let signal = signal_name(item.batch.payload.signal());
+            self.metrics.destination_dropped(
+                signal,
+                &self.name,
+                DropReason::Shutdown,
+                &item.tenants,
+            );
+            batches += 1;
+            records += item.records;
+        }
+        self.publish();
+        (batches, records)
+    }
+
     /// Stops taking batches, lets the workers drain the queue until `deadline`, then gives up
-    /// on what is left and flushes the exporter.
+    /// on what is left (counted as dropped, reason `shutdown`: queued, in flight or between
+    /// retries) and flushes the exporter.
     pub async fn shutdown(&self, deadline: Instant) {
         self.tx.close();
         // `block` senders waiting for byte room give up.
         self.room.notify_waiters();
         let handles = std::mem::take(&mut *self.workers.lock().expect("workers mutex"));
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let all = futures_join(handles);
-        if tokio::time::timeout(remaining, all).await.is_err() {
+        let mut all = std::pin::pin!(futures_join(handles));
+        if tokio::time::timeout(remaining, all.as_mut()).await.is_err() {
+            // Cancelled first: a worker taking a payload from now on counts it itself, so
+            // each is counted once, by whoever took it out.
             self.hard_stop.cancel();
-            let left = self.rx.len();
-            tracing::error!(destination = %self.name, batches = left, "shutdown timeout: undelivered batches dropped");
+            let (batches, records) = self.abandon_queued();
+            tracing::error!(destination = %self.name, batches, records, "shutdown deadline passed: queued batches dropped");
+            // What the workers hold they count as they give it up, before the exporter is
+            // flushed and the metrics read for the last time.
+            if tokio::time::timeout(ABANDON_GRACE, all).await.is_err() {
+                tracing::warn!(destination = %self.name, "a queue worker did not stop at the shutdown deadline");
+            }
         }
         if let Err(e) = self.exporter.flush().await {
             tracing::error!(destination = %self.name, "flush failed: {e}");

@@ -6,24 +6,32 @@
 //!
 //! | phase | bound | by |
 //! |---|---|---|
-//! | open connections | `max_connections`; one more is closed at once, unread | a semaphore here |
+//! | open connections | `max_connections`; one more is answered "retry later" (503 + `Retry-After`, gRPC `UNAVAILABLE`) and closed | a semaphore here |
+//! | refused connections | 64 being answered ([`refuse::MAX_REFUSING`]); one more is closed at once, unread | a second semaphore, in [`refuse`] |
+//! | answering a refused one (TLS handshake included) | `header_read_timeout_ms`, at most 2 s, from accept; its body is never read | `tokio::time::timeout` in [`refuse`] |
 //! | TLS handshake | `header_read_timeout_ms` from accept | `tokio::time::timeout_at` here |
 //! | first request (HTTP/2, gRPC; HTTP version detection) | `header_read_timeout_ms` from accept | [`Activity`] here |
 //! | HTTP/1.1 request head, first and between requests | `header_read_timeout_ms` | hyper's `header_read_timeout` |
-//! | request body | `body_read_timeout_ms` from its head | [`DeadlineBody`] here |
+//! | request body | `body_read_timeout_ms` from its head | [`DeadlineBody`], in [`body`] |
 //! | no request in flight | `idle_timeout_ms` | [`Activity`] here; graceful close (HTTP/2 `GOAWAY`) |
 //! | dead HTTP/2 peer | `keepalive_interval_ms` + `keepalive_timeout_ms` | hyper's HTTP/2 keep-alive pings |
 //! | HTTP/2 streams | `max_concurrent_streams` per connection | hyper (`SETTINGS_MAX_CONCURRENT_STREAMS`) |
 //!
 //! hyper has no idle timeout for HTTP/2 and no deadline for a request body, and its automatic
-//! HTTP/1-or-2 detection waits for the first bytes without a deadline: those three are the
-//! only timers here, each a `tokio::time` deadline on one connection or body.
+//! HTTP/1-or-2 detection waits for the first bytes without a deadline: those three (and the
+//! refused connections' one) are the only timers here, each a `tokio::time` deadline on one
+//! connection or body.
+
+mod body;
+mod refuse;
+
+pub use body::{BodyTimeout, DeadlineBody};
 
 use crate::config::io::ConnectionLimits;
 use crate::metrics::Metrics;
-use bytes::Bytes;
+use body::Expired;
 use http::{Request, Response};
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -134,6 +142,8 @@ struct Shared {
     auto: auto::Builder<TokioExecutor>,
     /// HTTP/2 only (gRPC; TLS connections that negotiated `h2`).
     h2: auto::Builder<TokioExecutor>,
+    /// Answers connections beyond `max_connections`.
+    refuser: refuse::Refuser,
     last_refusal_log: Mutex<Option<Instant>>,
 }
 
@@ -155,6 +165,7 @@ impl Shared {
             .keep_alive_timeout(ms(l.keepalive_timeout_ms));
         let h2 = auto.clone().http2_only();
         Shared {
+            refuser: refuse::Refuser::new(l),
             server,
             auto,
             h2,
@@ -162,7 +173,9 @@ impl Shared {
         }
     }
 
-    fn refused(&self, peer: SocketAddr) {
+    /// Counts and (at most every [`REFUSAL_LOG_INTERVAL`]) logs a connection beyond
+    /// `max_connections`; `answered` when it is told to retry later rather than closed unread.
+    fn refused(&self, peer: SocketAddr, answered: bool) {
         let kind = self.server.kind;
         self.server.metrics.receiver_refused(kind);
         let now = Instant::now();
@@ -170,16 +183,21 @@ impl Shared {
             .last_refusal_log
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let how = if answered {
+            "answered retry-later"
+        } else {
+            "closed unread: too many refusals in progress"
+        };
         if last.is_none_or(|t| now.duration_since(t) >= REFUSAL_LOG_INTERVAL) {
             *last = Some(now);
             tracing::warn!(
                 receiver = kind,
                 %peer,
                 max_connections = self.server.limits.max_connections,
-                "connection refused: max_connections are open (further refusals are counted in sluice_receiver_connections_refused_total)"
+                "connection refused ({how}): max_connections are open (further refusals are counted in sluice_receiver_connections_refused_total)"
             );
         } else {
-            tracing::debug!(receiver = kind, %peer, "connection refused: max_connections are open");
+            tracing::debug!(receiver = kind, %peer, "connection refused ({how}): max_connections are open");
         }
     }
 }
@@ -245,10 +263,27 @@ pub async fn run(
             }
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            // Refused, not queued: the client learns at once (a closed connection, which
-            // OTLP exporters retry with backoff) instead of waiting unseen in the backlog.
-            shared.refused(peer);
-            drop(tcp);
+            // Refused, not queued: the client learns at once instead of waiting unseen in
+            // the backlog. Told to retry later when a refusing slot is free; closed unread
+            // (which OTLP exporters also retry, with their own backoff) when refusals
+            // themselves are flooding in.
+            match shared.refuser.try_slot() {
+                Some(refusing) => {
+                    shared.refused(peer, true);
+                    let _ = tcp.set_nodelay(true);
+                    tokio::spawn(refuse::refuse(
+                        shared.clone(),
+                        tcp,
+                        peer,
+                        refusing,
+                        shutdown.clone(),
+                    ));
+                }
+                None => {
+                    shared.refused(peer, false);
+                    drop(tcp);
+                }
+            }
             continue;
         };
         let slot = Slot::new(permit, shared.server.metrics.clone(), kind);
@@ -267,6 +302,7 @@ pub async fn run(
     // Every connection holds a slot until it ends: all slots back means all are done.
     let all = u32::try_from(max).unwrap_or(u32::MAX);
     let _ = slots.acquire_many(all).await;
+    shared.refuser.drained().await;
 }
 
 /// Why a connection was cut off, for `sluice_receiver_timeouts_total{phase}`.
@@ -528,107 +564,5 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
             drop(in_flight);
             response
         })
-    }
-}
-
-/// Counts a body that missed its deadline.
-struct Expired {
-    metrics: Arc<Metrics>,
-    kind: &'static str,
-}
-
-/// A request body that fails with [`BodyTimeout`] when it has not arrived in full within its
-/// limit from the request head.
-pub struct DeadlineBody {
-    inner: Incoming,
-    deadline: Pin<Box<tokio::time::Sleep>>,
-    limit: Duration,
-    expired: Option<Expired>,
-}
-
-impl DeadlineBody {
-    fn new(inner: Incoming, limit: Duration, expired: Expired) -> Self {
-        DeadlineBody {
-            inner,
-            deadline: Box::pin(tokio::time::sleep(limit)),
-            limit,
-            expired: Some(expired),
-        }
-    }
-}
-
-impl Body for DeadlineBody {
-    type Data = Bytes;
-    type Error = Box<dyn std::error::Error + Send + Sync>;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let this = self.get_mut();
-        if this.expired.is_none() {
-            // Timed out already: the body ends in that error.
-            return Poll::Ready(None);
-        }
-        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
-            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
-        }
-        if this.deadline.as_mut().poll(cx).is_ready() {
-            if let Some(e) = this.expired.take() {
-                e.metrics.receiver_timeout(e.kind, "body");
-            }
-            return Poll::Ready(Some(Err(Box::new(BodyTimeout::new(this.limit)))));
-        }
-        Poll::Pending
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.expired.is_none() || self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// A request body did not arrive in full in time. Its source is the gRPC status a gRPC
-/// client gets (`DEADLINE_EXCEEDED`, which OTLP exporters retry); tonic finds it there.
-#[derive(Debug)]
-pub struct BodyTimeout {
-    status: tonic::Status,
-}
-
-impl BodyTimeout {
-    fn new(limit: Duration) -> Self {
-        BodyTimeout {
-            status: tonic::Status::deadline_exceeded(format!(
-                "request body not received in full within {} ms",
-                limit.as_millis()
-            )),
-        }
-    }
-
-    /// Whether `error` is, or was caused by, a body timeout.
-    pub fn is_cause_of(error: &(dyn std::error::Error + 'static)) -> bool {
-        let mut source = Some(error);
-        while let Some(e) = source {
-            if e.is::<BodyTimeout>() {
-                return true;
-            }
-            source = e.source();
-        }
-        false
-    }
-}
-
-impl std::fmt::Display for BodyTimeout {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.status.message())
-    }
-}
-
-impl std::error::Error for BodyTimeout {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.status)
     }
 }

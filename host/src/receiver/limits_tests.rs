@@ -25,6 +25,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+/// Connections beyond `max_connections`: answered "retry later", then closed.
+mod refusal;
+
 /// How long a test waits for what a limit of a few hundred ms must cause.
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -357,40 +360,6 @@ async fn slow_clients_are_cut_off_over_tls_too() {
             .await
             .contains("span-over-tls-beside-slow-clients")
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_beyond_max_connections_are_refused() {
-    let pipeline = Pipeline::start("");
-    let metrics = pipeline.ingest.metrics().clone();
-    let limits = ConnectionLimits {
-        max_connections: 1,
-        ..limits()
-    };
-    let rx = start_with(false, 1 << 20, None, limits, &pipeline.ingest).await;
-    let addr = rx.bound.address;
-
-    let holder = TcpStream::connect(addr).await.unwrap();
-    gauge_is(&metrics, &connections("otlp_http"), 1).await;
-    // One too many: closed at once, without an answer.
-    let mut refused = TcpStream::connect(addr).await.unwrap();
-    let _ = refused.write_all(&full_request(addr, "refused-span")).await;
-    assert!(closed_by_server(&mut refused).await.is_empty());
-    counted(
-        &metrics,
-        r#"sluice_receiver_connections_refused_total{receiver="otlp_http"}"#,
-        1,
-    )
-    .await;
-
-    // Its slot comes back when it closes.
-    drop(holder);
-    gauge_is(&metrics, &connections("otlp_http"), 0).await;
-    normal_post(addr, "span-after-a-slot-freed").await;
-
-    rx.stop().await;
-    let out = pipeline.finish().await;
-    assert!(out.contains("span-after-a-slot-freed") && !out.contains("refused-span"));
 }
 
 /// A request body that sends its first bytes and then nothing, ever.

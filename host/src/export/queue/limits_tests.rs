@@ -308,3 +308,71 @@ async fn permanent_rejections_and_exhausted_retries_are_counted_per_destination_
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_left_at_the_shutdown_deadline_are_counted_as_dropped_at_shutdown() {
+    let hang = Hang::start().await;
+    let metrics = Arc::new(Metrics::new(10));
+    let config = destination(hang.addr, "capacity = 100, on_full = \"reject\"");
+    let queue = start(&config, &metrics);
+    // One span in flight to a destination that never answers, ten more queued behind it.
+    stick_the_worker(&queue, &hang, &metrics).await;
+    for (tenant, spans) in [("acme", 2), ("beta", 3), ("gmma", 1), ("acme", 4)] {
+        queue
+            .enqueue(batch(traces(tenant, spans)), Enqueue::ByPolicy)
+            .await
+            .unwrap();
+    }
+    assert_ne!(metric_value(&metrics.encode(), BYTES), 0);
+
+    // The destination is never released: nothing is delivered by the deadline.
+    queue
+        .shutdown(std::time::Instant::now() + Duration::from_millis(200))
+        .await;
+    let total = r#"sluice_records_dropped_total{signal="traces",reason="shutdown"}"#;
+    let text = wait_for_metric(&metrics, &format!("{total} 11")).await;
+    for (tenant, n) in [("stck", 1), ("acme", 6), ("beta", 3), ("gmma", 1)] {
+        let series = format!(
+            r#"sluice_records_dropped_by_destination_total{{signal="traces",destination="vendor",tenant="{tenant}",reason="shutdown"}}"#
+        );
+        assert_eq!(metric_value(&text, &series), n, "{series}\n{text}");
+    }
+    assert_eq!(metric_value(&text, BYTES), 0, "{text}");
+    assert_eq!(
+        metric_value(&text, r#"sluice_queue_depth{destination="vendor"}"#),
+        0,
+        "{text}"
+    );
+    assert!(!text.contains("sluice_records_exported_total{"), "{text}");
+    assert!(!text.contains("reason=\"retries_exhausted\""), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_waiting_to_be_retried_at_the_shutdown_deadline_is_dropped_at_shutdown() {
+    let addr = answering(503).await;
+    let metrics = Arc::new(Metrics::new(10));
+    // A retry far beyond the deadline, and no limit on retrying.
+    let config: DestinationConfig = toml::from_str(&format!(
+        "name = \"vendor\"\ntype = \"otlp_http\"\nendpoint = \"http://{addr}\"\n\
+         queue = {{ workers = 1 }}\nbatch = {{ timeout_ms = 0 }}\n\
+         retry = {{ initial_backoff_ms = 600000, max_backoff_ms = 600000, max_elapsed_ms = 0 }}\n"
+    ))
+    .unwrap();
+    let queue = start(&config, &metrics);
+    queue
+        .enqueue(batch(traces("acme", 3)), Enqueue::ByPolicy)
+        .await
+        .unwrap();
+    wait_for_metric(
+        &metrics,
+        r#"sluice_export_retries_total{destination="vendor"} 1"#,
+    )
+    .await;
+
+    queue
+        .shutdown(std::time::Instant::now() + Duration::from_millis(200))
+        .await;
+    let series = r#"sluice_records_dropped_by_destination_total{signal="traces",destination="vendor",tenant="acme",reason="shutdown"}"#;
+    let text = wait_for_metric(&metrics, &format!("{series} 3")).await;
+    assert!(!text.contains("reason=\"retries_exhausted\""), "{text}");
+}
