@@ -150,6 +150,7 @@ fn build(raw: Raw, problems: &mut Vec<String>) -> Option<Settings> {
             start: d.start,
             needs: d.needs,
             capture: d.capture,
+            shape: d.shape,
             regex: rules::compile_pattern(d.pattern).expect("built-in patterns compile"),
             check: d.check,
         })

@@ -16,7 +16,7 @@ use regex_automata::{Anchored, Input, meta};
 use crate::assign::assignment_value;
 use crate::check::confirm;
 use crate::prefilter::{Hits, Prefilter};
-use crate::rules::{Capture, Check, Gate, Group, Start};
+use crate::rules::{Capture, Check, Gate, Group, Shape, Start, shape};
 
 /// Rules are indexed by bit in a `u128`; the config refuses more.
 pub const MAX_RULES: usize = 128;
@@ -40,6 +40,8 @@ pub struct Rule {
     pub check: Check,
     /// How the secret's span is taken from a match.
     pub capture: Capture,
+    /// The pattern as a token shape, matched without the regex (see [`crate::rules::shape`]).
+    pub shape: Option<Shape>,
 }
 
 /// One secret found: a byte span of the scanned string and the rule that found it.
@@ -66,6 +68,57 @@ pub struct Scratch {
     done: Vec<usize>,
     /// Take every secret span from the capture groups (the reference scan of the tests).
     exact: bool,
+    /// Per numeric run and per `[A-Za-z0-9_.-]` run of the current string: the need bytes it
+    /// holds (see [`Needs`]).
+    run_needs: Vec<u32>,
+    dot_needs: Vec<u32>,
+}
+
+/// A run whose need bits are not read yet (a run that really holds all 32 is just read again).
+const UNREAD: u32 = u32::MAX;
+
+/// The rules' needs (`RuleDef::needs`) by their first byte, so that a run is read once for
+/// all the rules gated on it instead of once per rule and need.
+#[derive(Debug, Clone)]
+struct Needs {
+    /// Per byte: the bit of the needs starting with it (the 32nd bit is shared by the rest).
+    table: Box<[u32; 256]>,
+    /// Per rule: the bits of its needs' first bytes (0: no needs), and whether holding one of
+    /// those bytes is enough (every need one byte long, none on the shared bit).
+    rules: Vec<(u32, bool)>,
+}
+
+impl Needs {
+    fn new(rules: &[Rule]) -> Needs {
+        let mut table = Box::new([0u32; 256]);
+        let mut next = 0;
+        let per_rule = rules
+            .iter()
+            .map(|r| {
+                let (mut bits, mut exact) = (0u32, true);
+                for need in r.needs {
+                    let first = usize::from(need.as_bytes()[0]);
+                    if table[first] == 0 {
+                        // From the 32nd distinct first byte on, bit 31 is shared (not exact).
+                        table[first] = 1 << next.min(31);
+                        next += 1;
+                    }
+                    bits |= table[first];
+                    exact &= need.len() == 1 && table[first] != 1 << 31;
+                }
+                (bits, exact)
+            })
+            .collect();
+        Needs {
+            table,
+            rules: per_rule,
+        }
+    }
+
+    /// The need bits of the bytes in `run`.
+    fn of(&self, run: &[u8]) -> u32 {
+        run.iter().fold(0, |m, &c| m | self.table[usize::from(c)])
+    }
 }
 
 /// The string being scanned: bytes, and as text once a pattern matched in it.
@@ -98,6 +151,7 @@ pub struct Detector {
     numeric: u128,
     dotted: u128,
     caps: u128,
+    needs: Needs,
     allow: Option<RegexSet>,
 }
 
@@ -134,7 +188,9 @@ impl Detector {
         }
         let pairs: Vec<(&str, u128)> = literals.iter().copied().zip(anchor_rules).collect();
         let prefilter = Prefilter::new(&pairs, rules.iter().map(|r| r.gate));
+        let needs = Needs::new(&rules);
         Detector {
+            needs,
             rules,
             prefilter,
             always,
@@ -215,22 +271,31 @@ impl Detector {
         // Shape-gated rules over the runs and places the pass measured; custom rules over the
         // whole string.
         let mut bits = touched & !hits.anchored;
+        // Each run's need bits, read on first use.
+        scratch.run_needs.clear();
+        scratch.run_needs.resize(hits.runs.len(), UNREAD);
+        scratch.dot_needs.clear();
+        scratch.dot_needs.resize(hits.dots.len(), UNREAD);
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
             match self.rules[i].gate {
                 Gate::NumRun(n) => {
-                    for &(s, e, digits) in &hits.runs {
+                    for (k, &(s, e, digits)) in hits.runs.iter().enumerate() {
                         let (s, e) = (s as usize, e as usize);
-                        if digits >= n && self.holds_need(i, &bytes[s..e]) {
+                        if digits >= n
+                            && self.holds_need(i, &bytes[s..e], &mut scratch.run_needs[k])
+                        {
                             self.window(i, s, e, &mut hay, scratch)?;
                         }
                     }
                 }
                 Gate::Run(n) | Gate::DotRun(n) => {
-                    for &(s, e) in &hits.dots {
+                    for (k, &(s, e)) in hits.dots.iter().enumerate() {
                         let (s, e) = (s as usize, e as usize);
-                        if e - s >= n as usize && self.holds_need(i, &bytes[s..e]) {
+                        if e - s >= n as usize
+                            && self.holds_need(i, &bytes[s..e], &mut scratch.dot_needs[k])
+                        {
                             self.window(i, s, e, &mut hay, scratch)?;
                         }
                     }
@@ -247,12 +312,22 @@ impl Detector {
         Ok(())
     }
 
-    /// Whether `run` holds one of rule `i`'s needs, or it has none: a byte search per need
-    /// (`memchr` for its first byte).
-    fn holds_need(&self, i: usize, run: &[u8]) -> bool {
-        let needs = self.rules[i].needs;
-        needs.is_empty()
-            || needs.iter().any(|n| {
+    /// Whether `run` holds one of rule `i`'s needs, or it has none; `present` caches the
+    /// run's need bits ([`Needs::of`], [`UNREAD`] until read), which settle it unless a need
+    /// is longer than a byte.
+    fn holds_need(&self, i: usize, run: &[u8], present: &mut u32) -> bool {
+        let (bits, exact) = self.needs.rules[i];
+        if bits == 0 {
+            return true;
+        }
+        if *present == UNREAD {
+            *present = self.needs.of(run);
+        }
+        if *present & bits == 0 {
+            return false;
+        }
+        exact
+            || self.rules[i].needs.iter().any(|n| {
                 let n = n.as_bytes();
                 let mut from = 0;
                 while let Some(k) = run[from..].iter().position(|&c| c == n[0]) {
@@ -344,6 +419,12 @@ impl Detector {
         scratch: &mut Scratch,
     ) -> Result<(), NotUtf8> {
         if at < scratch.done[i] {
+            return Ok(());
+        }
+        if let Some(alts) = self.rules[i].shape {
+            if let Some(e) = shape::match_at(alts, hay.bytes, at) {
+                self.found(i, [at, e, at, e], hay, scratch)?;
+            }
             return Ok(());
         }
         let input = Input::new(hay.bytes).range(at..).anchored(Anchored::Yes);

@@ -5,42 +5,26 @@
 
 pub use sluice_plugin_sdk::digest::HmacKey;
 
-/// HMAC-SHA256 (RFC 2104) with the key's pads absorbed once, so each secret costs two
-/// hash finalisations and no key work.
-#[derive(Debug, Clone)]
-pub struct HmacKey {
-    inner: Sha256,
-    outer: Sha256,
-}
-
-impl HmacKey {
-    /// Prepares a key of any length (longer than a block: hashed first, as RFC 2104 says).
-    pub fn new(key: &[u8]) -> HmacKey {
-        let mut block = [0u8; 64];
-        if key.len() > 64 {
-            block[..32].copy_from_slice(&Sha256::digest(key));
-        } else {
-            block[..key.len()].copy_from_slice(key);
-        }
-        let pad = |byte: u8| {
-            let mut h = Sha256::new();
-            h.update(block.map(|b| b ^ byte));
-            h
-        };
-        HmacKey {
-            inner: pad(0x36),
-            outer: pad(0x5c),
+/// Whether `hay` holds `needle`. Eight bytes at a time are tested for the needle's first
+/// byte (the zero-byte trick) and compared only where it may be: a marker's opening (`[`)
+/// is rare, and `str::contains` sets up a two-way search on every call, which inside Wasm
+/// (no SIMD fast path there) cost more than the rest of writing the markers.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    let at = |k: usize| hay[k] == first && hay[k..].starts_with(needle);
+    let splat = LOW * u64::from(first);
+    let words = hay.chunks_exact(8);
+    let tail = hay.len() - words.remainder().len();
+    for (k, word) in words.enumerate() {
+        let w = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ splat;
+        if w.wrapping_sub(LOW) & !w & (LOW << 7) != 0 && (8 * k..8 * k + 8).any(at) {
+            return true;
         }
     }
-
-    /// The MAC of `msg`.
-    pub fn mac(&self, msg: &[u8]) -> [u8; 32] {
-        let mut inner = self.inner.clone();
-        inner.update(msg);
-        let mut outer = self.outer.clone();
-        outer.update(inner.finalize());
-        outer.finalize().into()
-    }
+    (tail..hay.len()).any(at)
 }
 
 /// A tenant's key and the version written into its markers (so keys can rotate).
@@ -123,12 +107,20 @@ impl Markers {
     /// Whether `hay` may hold a marker (it has a format's opening text); when it does not,
     /// [`Markers::inside_marker`] is false for every span and need not be asked.
     pub fn may_hold_marker(&self, hay: &str) -> bool {
-        [&self.plain, &self.keyed]
-            .iter()
-            .any(|t| match t.0.first() {
-                Some(Piece::Lit(open)) => hay.contains(open.as_str()),
-                _ => true,
-            })
+        fn opening(t: &Template) -> Option<&[u8]> {
+            match t.0.first() {
+                Some(Piece::Lit(open)) => Some(open.as_bytes()),
+                _ => None,
+            }
+        }
+        match (opening(&self.plain), opening(&self.keyed)) {
+            // Both formats start alike by default (`[REDACTED:`): one scan.
+            (Some(a), Some(b)) if a.starts_with(b) || b.starts_with(a) => {
+                contains(hay.as_bytes(), if a.len() <= b.len() { a } else { b })
+            }
+            (Some(a), Some(b)) => contains(hay.as_bytes(), a) || contains(hay.as_bytes(), b),
+            _ => true,
+        }
     }
 
     /// Whether `hay[start..end]` lies inside a marker already in `hay` (its literal start up

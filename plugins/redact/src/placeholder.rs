@@ -26,6 +26,20 @@ const SHAPE: [u8; 256] = {
     t
 };
 
+/// For a byte that can start a marker word ([`SHAPE`] 2): the lower-case letter that must
+/// follow it, so that one compare rejects most such bytes of a real secret.
+const SECOND: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let pairs = b"explyodusare";
+    let mut k = 0;
+    while k < pairs.len() {
+        t[pairs[k] as usize] = pairs[k + 1];
+        t[pairs[k].to_ascii_uppercase() as usize] = pairs[k + 1];
+        k += 2;
+    }
+    t
+};
+
 /// Obvious filler: `xxxx`, `****`, `....`, `<...>`, or a doc/example marker.
 pub fn placeholder_shape(v: &str) -> bool {
     // One loop that skips ordinary bytes by a table lookup; runs of a filler byte are
@@ -52,6 +66,7 @@ pub fn placeholder_shape(v: &str) -> bool {
                 }
                 i = j;
             }
+            2 if b.get(i + 1).map_or(0, |n| n | 0x20) != SECOND[usize::from(c)] => i += 1,
             2 => {
                 let at =
                     |w: &[u8]| b.len() - i >= w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w);

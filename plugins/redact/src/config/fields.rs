@@ -50,6 +50,7 @@ pub fn custom_rules(raw: &[RawCustom], builtin: &[&str], problems: &mut Vec<Stri
                 start: Start::Anchor,
                 needs: &[],
                 capture: rules::Capture::Groups,
+                shape: None,
                 regex,
                 check,
             }),

@@ -4,8 +4,9 @@
 //! - `cand`: where a three-byte anchor fingerprint may *end* (a Teddy-style filter: each
 //!   fingerprint byte's low and high nibble index two 16-byte tables whose bytes are bucket
 //!   bits, 16 buckets in two halves of 8), or where a single-byte anchor (`@`) is;
-//! - `digit` (`[0-9]`), `num` (`[0-9 ().+-]`), `upper` (`[A-Z]`), `dot` (`[A-Za-z0-9_.-]`):
-//!   byte classes, from one more pair of nibble tables.
+//! - `digit` (`[0-9]`), `num` (`[0-9 ().+-]`), `dot` (`[A-Za-z0-9_.-]`): byte classes, from
+//!   one more pair of nibble tables. `[ ().+-]` is the class's top bit, so `num` costs one
+//!   `bitmask` more than `digit`.
 //!
 //! The same computation exists three times: SSSE3 (native x86-64, chosen at run time), Wasm
 //! `simd128` (the plugin's build), and plain Rust (anything else, and the reference the
@@ -21,6 +22,7 @@ const C_LOWER_PZ: u8 = 8; // hi 7, lo 0..=10
 const C_DIGIT: u8 = 16; // hi 3, lo 0..=9
 const C_UNDERSCORE: u8 = 32; // hi 5, lo 15
 const C_DASH_DOT: u8 = 64; // hi 2, lo 13..=14
+// The top bit: `bitmask` reads it without a compare.
 const C_NUM_PUNCT: u8 = 128; // hi 2, lo 0, 8, 9, 11, 13, 14: ` ().+-`
 
 /// `[A-Z]`.
@@ -141,12 +143,22 @@ pub struct Masks {
     pub cand: u64,
     /// `[0-9]`.
     pub digit: u64,
-    /// `[0-9 ().+-]` (filled by [`classes`], not by [`blocks`]).
+    /// `[0-9 ().+-]`.
     pub num: u64,
-    /// `[A-Z]` (filled by [`classes`], not by [`blocks`]).
-    pub upper: u64,
     /// `[A-Za-z0-9_.-]`.
     pub dot: u64,
+}
+
+impl Masks {
+    /// The masks with the bits past the string's end (`valid` clear) cleared.
+    fn within(self, valid: u64) -> Masks {
+        Masks {
+            cand: self.cand & valid,
+            digit: self.digit & valid,
+            num: self.num & valid,
+            dot: self.dot & valid,
+        }
+    }
 }
 
 /// Which implementation runs.
@@ -207,7 +219,7 @@ fn tail(text: &[u8], at: usize) -> ([u8; 64], u64) {
 }
 
 mod scalar {
-    use super::{C_DIGIT, DOT, Masks, Tables, class, tail};
+    use super::{C_DIGIT, DOT, Masks, NUM, Tables, class, tail};
 
     /// Bucket bits carried from the previous bytes: `a0` of the last two, `a1` of the last.
     #[derive(Default)]
@@ -227,17 +239,7 @@ mod scalar {
         }
         if at < text.len() {
             let (buf, valid) = tail(text, at);
-            let m = block_masks(t, &buf, &mut carry);
-            f(
-                at,
-                Masks {
-                    cand: m.cand & valid,
-                    digit: m.digit & valid,
-                    num: 0,
-                    upper: 0,
-                    dot: m.dot & valid,
-                },
-            );
+            f(at, block_masks(t, &buf, &mut carry).within(valid));
         }
     }
 
@@ -258,6 +260,10 @@ mod scalar {
             if k & DOT != 0 {
                 m.dot |= bit;
             }
+            if k & NUM != 0 {
+                m.num |= bit;
+            }
+
             c.a0_2 = c.a0_1;
             c.a0_1 = a0;
             c.a1_1 = a1;
@@ -305,7 +311,12 @@ macro_rules! vector_blocks {
                 pb1 = b1;
                 let cand = $v::or($v::or(ca, cb), $v::eq(v, single));
                 let cls = look!(cl, ch);
-                (zeros!(cand), zeros!($v::and(cls, digit)), zeros!($v::and(cls, dot)))
+                (
+                    zeros!(cand),
+                    zeros!($v::and(cls, digit)),
+                    zeros!($v::and(cls, dot)),
+                    u64::from($v::bitmask(cls)),
+                )
             }};
         }
         macro_rules! block {
@@ -318,16 +329,17 @@ macro_rules! vector_blocks {
                     bytes[48..64].try_into().expect("16"),
                 ];
                 // Unrolled by hand: as a loop, the vectors went through memory each time.
-                let (c0, d0, x0) = chunk!(parts[0]);
-                let (c1, d1, x1) = chunk!(parts[1]);
-                let (c2, d2, x2) = chunk!(parts[2]);
-                let (c3, d3, x3) = chunk!(parts[3]);
+                let (c0, d0, x0, p0) = chunk!(parts[0]);
+                let (c1, d1, x1, p1) = chunk!(parts[1]);
+                let (c2, d2, x2, p2) = chunk!(parts[2]);
+                let (c3, d3, x3, p3) = chunk!(parts[3]);
+                let digit = !(d0 | d1 << 16 | d2 << 32 | d3 << 48);
                 Masks {
                     cand: !(c0 | c1 << 16 | c2 << 32 | c3 << 48),
-                    digit: !(d0 | d1 << 16 | d2 << 32 | d3 << 48),
+                    digit,
                     dot: !(x0 | x1 << 16 | x2 << 32 | x3 << 48),
-                    num: 0,
-                    upper: 0,
+                    // `[ ().+-]` (the top class bit) and the digits.
+                    num: (p0 | p1 << 16 | p2 << 32 | p3 << 48) | digit,
                 }
             }};
         }
@@ -340,75 +352,15 @@ macro_rules! vector_blocks {
         if at < $text.len() {
             let (buf, valid) = tail($text, at);
             let m = block!(&buf);
-            $f(
-                at,
-                Masks {
-                    cand: m.cand & valid,
-                    digit: m.digit & valid,
-                    num: 0,
-                    upper: 0,
-                    dot: m.dot & valid,
-                },
-            );
+            $f(at, m.within(valid));
         }
     }};
-}
-
-/// `num` and `upper` masks of one block (positions past `len` clear), computed only for
-/// blocks that have digits: the numbers and IBAN starts need them, most prose blocks not.
-macro_rules! vector_classes {
-    ($v:ident, $block:ident, $valid:ident) => {{
-        let (cl, ch) = ($v::load(&CLASS_TABLES.0), $v::load(&CLASS_TABLES.1));
-        let nib = $v::splat(0x0f);
-        let zero = $v::splat(0);
-        let (num, upper) = ($v::splat(NUM), $v::splat(UPPER));
-        let (mut n, mut u) = (0u64, 0u64);
-        for q in 0..4 {
-            let part: &[u8; 16] = $block[16 * q..16 * q + 16].try_into().expect("16");
-            let v = $v::load(part);
-            let cls = $v::and(
-                $v::swizzle(cl, $v::and(v, nib)),
-                $v::swizzle(ch, $v::shr4(v, nib)),
-            );
-            n |= u64::from($v::bitmask($v::eq($v::and(cls, num), zero))) << (16 * q);
-            u |= u64::from($v::bitmask($v::eq($v::and(cls, upper), zero))) << (16 * q);
-        }
-        (!n & $valid, !u & $valid)
-    }};
-}
-
-/// The `num` and `upper` masks of the block of `text` at `at` (see [`Masks`]).
-pub fn classes(kernel: Kernel, text: &[u8], at: usize) -> (u64, u64) {
-    let padded;
-    let (block, valid): (&[u8; 64], u64) = match text.get(at..at + 64) {
-        Some(b) => (b.try_into().expect("64 bytes"), u64::MAX),
-        None => {
-            let (b, valid) = tail(text, at);
-            padded = b;
-            (&padded, valid)
-        }
-    };
-    match kernel {
-        Kernel::Scalar => {
-            let (mut n, mut u) = (0u64, 0u64);
-            for (i, &c) in block.iter().enumerate() {
-                let k = class(c);
-                n |= u64::from(k & NUM != 0) << i;
-                u |= u64::from(k & UPPER != 0) << i;
-            }
-            (n & valid, u & valid)
-        }
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Ssse3 | Kernel::Avx => x86::classes(block, valid),
-        #[cfg(target_arch = "wasm32")]
-        Kernel::Simd128 => wasm::classes(block, valid),
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod x86 {
-    use super::{C_DIGIT, CLASS_TABLES, DOT, Masks, NUM, Tables, UPPER, tail};
+    use super::{C_DIGIT, CLASS_TABLES, DOT, Masks, Tables, tail};
 
     /// The vector operations, SSSE3 (each one instruction but `shr4`). They carry the
     /// target feature so that they inline into `blocks_ssse3`, which is only called when the
@@ -471,17 +423,6 @@ mod x86 {
         }
     }
 
-    pub fn classes(block: &[u8; 64], valid: u64) -> (u64, u64) {
-        // SAFETY: only called with `Kernel::Ssse3` or `Kernel::Avx`, chosen when the CPU
-        // reports SSSE3.
-        unsafe { classes_ssse3(block, valid) }
-    }
-
-    #[target_feature(enable = "ssse3")]
-    fn classes_ssse3(block: &[u8; 64], valid: u64) -> (u64, u64) {
-        vector_classes!(v, block, valid)
-    }
-
     pub fn blocks(t: &Tables, text: &[u8], f: &mut impl FnMut(usize, Masks)) {
         // SAFETY: `Kernel::Ssse3` is only chosen when the CPU reports SSSE3.
         unsafe { blocks_ssse3(t, text, f) }
@@ -508,7 +449,7 @@ mod x86 {
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod wasm {
-    use super::{C_DIGIT, CLASS_TABLES, DOT, Masks, NUM, Tables, UPPER, tail};
+    use super::{C_DIGIT, CLASS_TABLES, DOT, Masks, Tables, tail};
 
     /// The vector operations, Wasm `simd128` (each one instruction but `shr4`).
     mod v {
@@ -573,11 +514,6 @@ mod wasm {
                 prev, cur,
             )
         }
-    }
-
-    #[target_feature(enable = "simd128,relaxed-simd")]
-    pub fn classes(block: &[u8; 64], valid: u64) -> (u64, u64) {
-        vector_classes!(v, block, valid)
     }
 
     #[target_feature(enable = "simd128,relaxed-simd")]
@@ -670,13 +606,6 @@ mod tests {
                     "{k:?} {:?}",
                     String::from_utf8_lossy(text)
                 );
-                for at in (0..text.len()).step_by(64) {
-                    assert_eq!(
-                        classes(k, text, at),
-                        classes(Kernel::Scalar, text, at),
-                        "{k:?} {at}"
-                    );
-                }
             }
             // Every 3-byte window that is a fingerprint is a candidate at its last byte.
             let flat = |f: fn(&Masks) -> u64| -> Vec<bool> {

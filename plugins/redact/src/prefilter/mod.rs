@@ -18,7 +18,8 @@
 //! - **`[A-Za-z0-9_.-]` runs**: a run of at least 31 bytes covers an aligned 16-byte chunk
 //!   whole, so only such chunks start a measurement (Discord and Twilio tokens, which have no
 //!   literal).
-//! - **`[A-Z]{2}[0-9]{2}`**: where an IBAN can start, from the upper-case and digit masks.
+//! - **`[A-Z]{2}[0-9]{2}`**: where an IBAN can start: digit runs from the digit mask, and the
+//!   two bytes before each read directly.
 //!
 //! Clean text therefore costs the kernel's few instructions per byte and nothing else.
 
@@ -246,9 +247,8 @@ impl Prefilter {
         let mut dot_done = 0usize;
         // The numeric run reaching the end of the previous block: (start, digits).
         let mut open: Option<(usize, u32)> = None;
-        // Digit and upper-case masks of the previous block, for IBAN starts crossing
-        // blocks (its upper-case mask is only known when it had digits).
-        let (mut prev_digit, mut prev_upper) = (0u64, None::<u64>);
+        // The digit mask of the previous block, for IBAN starts crossing blocks.
+        let mut prev_digit = 0u64;
         let mut sorted = true;
         kernel::blocks(self.kernel, &self.tables, text, &mut |at, m: Masks| {
             // 16-byte chunks that are all `[A-Za-z0-9_.-]`: bit 15 of each such lane.
@@ -262,7 +262,6 @@ impl Prefilter {
             if m.cand | m.digit | full == 0 && open.is_none() {
                 // Nothing here (most blocks of prose): no anchor, number or token run.
                 prev_digit = 0;
-                prev_upper = None;
                 return;
             }
             let mut c = m.cand;
@@ -281,33 +280,30 @@ impl Prefilter {
             }
             if m.digit == 0 && open.is_none() {
                 prev_digit = 0;
-                prev_upper = None;
                 return;
             }
-            let (num, upper) = kernel::classes(self.kernel, text, at);
             if self.num_min > 0 {
-                self.numbers(text, at, num, m.digit, &mut open, hits);
+                self.numbers(text, at, m.num, m.digit, &mut open, hits);
             }
             if self.caps {
-                // Two capitals then two digits, ending at bit `e`: digit at e and e-1,
-                // capitals at e-2 and e-3 (bits below 0 come from the previous block).
-                let before = if m.digit & 0b11 != 0 && at > 0 {
-                    prev_upper.unwrap_or_else(|| kernel::classes(self.kernel, text, at - 64).1)
-                } else {
-                    0
-                };
+                // Two capitals then two digits, ending at bit `e`: digits at e and e-1 and not
+                // at e-2 (the start of a digit run; bits below 0 come from the previous block),
+                // then the two bytes before read directly: a few per block even in logs.
                 let d1 = m.digit << 1 | prev_digit >> 63;
-                let u2 = upper << 2 | before >> 62;
-                let u3 = upper << 3 | before >> 61;
-                let mut e = m.digit & d1 & u2 & u3;
+                let d2 = m.digit << 2 | prev_digit >> 62;
+                let mut e = m.digit & d1 & !d2;
                 while e != 0 {
                     let end = at + e.trailing_zeros() as usize;
                     e &= e - 1;
-                    hits.caps.push((end - 3) as u32);
+                    if end >= 3
+                        && text[end - 3].is_ascii_uppercase()
+                        && text[end - 2].is_ascii_uppercase()
+                    {
+                        hits.caps.push((end - 3) as u32);
+                    }
                 }
             }
             prev_digit = m.digit;
-            prev_upper = Some(upper);
         });
         if let Some((start, digits)) = open
             && self.num_min > 0

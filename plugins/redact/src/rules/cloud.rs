@@ -1,5 +1,6 @@
 //! Cloud providers and private keys.
 
+use super::shape::{ANY, Alt, Class, HEX, Part, WORD_DASH};
 use super::{Check, Gate, Group::Credentials as C, RuleDef, rule};
 
 /// Cloud rules, most specific first.
@@ -29,7 +30,22 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["AKIA", "ASIA", "ABIA", "ACCA", "A3T"]),
         r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}\b",
         Check::Token,
-    ),
+    )
+    .shape(&[
+        Alt {
+            prefixes: &["AKIA", "ASIA", "ABIA", "ACCA"],
+            parts: &[Part::Run(Class::of("A-Z2-7"), 16, 16)],
+            end: true,
+        },
+        Alt {
+            prefixes: &["A3T"],
+            parts: &[
+                Part::Run(Class::of("A-Z0-9"), 1, 1),
+                Part::Run(Class::of("A-Z2-7"), 16, 16),
+            ],
+            end: true,
+        },
+    ]),
     // The secret key has no shape of its own: it is found next to its name, or right after
     // an access key id (`AKIA... wJalr...`).
     rule(
@@ -59,21 +75,36 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["AIza"]),
         r"\bAIza[0-9A-Za-z_-]{35}\b",
         Check::Token,
-    ),
+    )
+    .shape(&[Alt {
+        prefixes: &["AIza"],
+        parts: &[Part::Run(WORD_DASH, 35, 35)],
+        end: true,
+    }]),
     rule(
         "google_oauth_secret",
         C,
         Gate::Anchors(&["GOCSPX-"]),
         r"\bGOCSPX-[A-Za-z0-9_-]{28}\b",
         Check::Token,
-    ),
+    )
+    .shape(&[Alt {
+        prefixes: &["GOCSPX-"],
+        parts: &[Part::Run(WORD_DASH, 28, 28)],
+        end: true,
+    }]),
     rule(
         "google_oauth_token",
         C,
         Gate::Anchors(&["ya29."]),
         r"\bya29\.[A-Za-z0-9_-]{30,}",
         Check::Token,
-    ),
+    )
+    .shape(&[Alt {
+        prefixes: &["ya29."],
+        parts: &[Part::Run(WORD_DASH, 30, ANY)],
+        end: false,
+    }]),
     // 64 bytes of key in base64: 86 characters and `==`, named by its context.
     rule(
         "azure_storage_key",
@@ -103,12 +134,22 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["dop_v1_", "doo_v1_", "dor_v1_"]),
         r"\bdo[opr]_v1_[a-f0-9]{64}\b",
         Check::Token,
-    ),
+    )
+    .shape(&[Alt {
+        prefixes: &["dop_v1_", "doo_v1_", "dor_v1_"],
+        parts: &[Part::Run(HEX, 64, 64)],
+        end: true,
+    }]),
     rule(
         "vault_token",
         C,
         Gate::Anchors(&["hvs.", "hvb.", "hvr."]),
         r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}",
         Check::Token,
-    ),
+    )
+    .shape(&[Alt {
+        prefixes: &["hvs.", "hvb.", "hvr."],
+        parts: &[Part::Run(WORD_DASH, 24, ANY)],
+        end: false,
+    }]),
 ];

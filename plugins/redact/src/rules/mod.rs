@@ -14,7 +14,10 @@
 mod cloud;
 mod context;
 mod pii;
+pub mod shape;
 mod tokens;
+
+pub use shape::Shape;
 
 /// The group a rule belongs to; rules are switched on and off by group as well as by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -159,6 +162,9 @@ pub struct RuleDef {
     pub check: Check,
     /// How the secret's span is found in a match.
     pub capture: Capture,
+    /// The pattern as a [`Shape`], when it is one: matched without the regex at each anchor
+    /// (`Start::Anchor` rules without capture groups only).
+    pub shape: Option<Shape>,
 }
 
 /// Every built-in rule, most specific first: when two matches overlap, the earlier one in
@@ -204,6 +210,7 @@ const fn rule(
         pattern,
         check,
         capture: Capture::Groups,
+        shape: None,
     }
 }
 
@@ -216,6 +223,14 @@ impl RuleDef {
     /// The same rule with another [`Capture`].
     const fn capture(self, capture: Capture) -> RuleDef {
         RuleDef { capture, ..self }
+    }
+
+    /// The same rule, matched by `shape` (which must mean exactly its pattern).
+    const fn shape(self, shape: Shape) -> RuleDef {
+        RuleDef {
+            shape: Some(shape),
+            ..self
+        }
     }
 
     /// The same rule, run only over runs holding one of `needs`.

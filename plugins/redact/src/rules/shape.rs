@@ -1,0 +1,177 @@
+//! Matchers without a regex for tokens of a fixed shape: a vendor prefix, then runs of a
+//! byte class and literals, then (usually) a word boundary (`\bghp_[A-Za-z0-9]{36,251}\b`).
+//!
+//! Most built-in token rules are exactly such a pattern. At an anchor a regex search costs a
+//! call into `regex-automata` (input set-up, the lazy DFA's loop, its cache), several hundred
+//! cycles even when the token is 40 bytes; reading the shape directly costs a loop over the
+//! token's bytes. A rule's [`Shape`] is written next to its pattern and must mean the same:
+//! `tests/token_shapes.rs` compares the two at every position of the corpus and of generated
+//! strings, and the detector's equivalence test compares whole scans.
+//!
+//! The matcher follows the regex's own preference (leftmost-first, greedy): alternatives and
+//! prefixes in the pattern's order, each run as long as it can be, then shorter, until the
+//! rest of the pattern fits. Runs are bounded by what follows them (a class never holds the
+//! literal after it in these patterns), so this costs a pass over the token, not a search.
+
+/// A set of ASCII bytes, as two 64-bit words (a `u128` shift is a library call in Wasm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Class([u64; 2]);
+
+impl Class {
+    /// The bytes a bracket expression's body names: ranges `a-z` and single bytes; a `-`
+    /// first or last is literal (`A-Za-z0-9_-`).
+    pub const fn of(spec: &str) -> Class {
+        let s = spec.as_bytes();
+        let mut bits = [0u64; 2];
+        let mut i = 0;
+        while i < s.len() {
+            let lo = s[i];
+            let (lo, hi, step) = if i + 2 < s.len() && s[i + 1] == b'-' {
+                (lo, s[i + 2], 3)
+            } else {
+                (lo, lo, 1)
+            };
+            assert!(lo <= hi && hi < 128, "ASCII ranges only");
+            let mut c = lo;
+            while c <= hi {
+                bits[(c >> 6) as usize] |= 1 << (c & 63);
+                c += 1;
+            }
+            i += step;
+        }
+        Class(bits)
+    }
+
+    /// Whether `c` is in the set.
+    #[inline]
+    pub fn has(self, c: u8) -> bool {
+        c < 128 && self.0[usize::from(c >> 6)] >> (c & 63) & 1 == 1
+    }
+}
+
+/// `[A-Za-z0-9]`.
+pub const ALNUM: Class = Class::of("A-Za-z0-9");
+/// `[A-Za-z0-9_]`.
+pub const ALNUM_US: Class = Class::of("A-Za-z0-9_");
+/// `[A-Za-z0-9-]`.
+pub const ALNUM_DASH: Class = Class::of("A-Za-z0-9-");
+/// `[A-Za-z0-9_-]`.
+pub const WORD_DASH: Class = Class::of("A-Za-z0-9_-");
+/// `[0-9]`.
+pub const DIGIT: Class = Class::of("0-9");
+/// `[a-f0-9]` (lower-case hex).
+pub const HEX: Class = Class::of("a-f0-9");
+
+/// No upper bound on a run (`{m,}`).
+pub const ANY: u32 = u32::MAX;
+
+/// One piece of an alternative after its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Exactly these bytes.
+    Lit(&'static str),
+    /// `class{min,max}`, greedy ([`ANY`]: unbounded).
+    Run(Class, u32, u32),
+}
+
+/// One alternative of a pattern: `\b`, one of `prefixes` (in the pattern's order), the
+/// parts, and a final `\b` when `end`. Every prefix starts with a word byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alt {
+    /// The literal starts; each begins with an ASCII letter or digit.
+    pub prefixes: &'static [&'static str],
+    /// What follows the prefix.
+    pub parts: &'static [Part],
+    /// Whether the pattern ends with `\b`.
+    pub end: bool,
+}
+
+/// A whole pattern: its alternatives, in order.
+pub type Shape = &'static [Alt];
+
+/// An ASCII word byte (`(?-u:\w)`), what the patterns' ASCII `\b` looks at.
+#[inline]
+fn word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// Where the match of `shape` starting exactly at `at` ends, as an anchored search of the
+/// pattern from `at` would say (`None`: no match starts there).
+pub fn match_at(shape: &[Alt], b: &[u8], at: usize) -> Option<usize> {
+    // The leading `\b`: every prefix starts with a word byte, so the byte before must not be one.
+    if at > 0 && word(b[at - 1]) {
+        return None;
+    }
+    let rest = b.get(at..)?;
+    for alt in shape {
+        for p in alt.prefixes {
+            if rest.starts_with(p.as_bytes())
+                && let Some(e) = parts(alt, 0, b, at + p.len())
+            {
+                return Some(e);
+            }
+        }
+    }
+    None
+}
+
+/// The end of a match of `alt.parts[k..]` (and the final boundary) from `pos`.
+fn parts(alt: &Alt, k: usize, b: &[u8], pos: usize) -> Option<usize> {
+    let Some(part) = alt.parts.get(k) else {
+        return (!alt.end || boundary(b, pos)).then_some(pos);
+    };
+    match *part {
+        Part::Lit(lit) => {
+            if b[pos..].starts_with(lit.as_bytes()) {
+                parts(alt, k + 1, b, pos + lit.len())
+            } else {
+                None
+            }
+        }
+        Part::Run(class, min, max) => {
+            let limit = (b.len() - pos).min(max as usize);
+            let mut n = 0;
+            while n < limit && class.has(b[pos + n]) {
+                n += 1;
+            }
+            // Longest first, as the greedy repetition prefers.
+            (min as usize..=n)
+                .rev()
+                .find_map(|len| parts(alt, k + 1, b, pos + len))
+        }
+    }
+}
+
+/// `\b` at `pos` (`pos > 0`: a prefix precedes it).
+#[inline]
+fn boundary(b: &[u8], pos: usize) -> bool {
+    word(b[pos - 1]) != b.get(pos).copied().is_some_and(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_read_ranges_and_literal_dashes() {
+        let c = Class::of("A-Za-z0-9_-");
+        assert!(c.has(b'A') && c.has(b'z') && c.has(b'5') && c.has(b'_') && c.has(b'-'));
+        assert!(!c.has(b'.') && !c.has(b' ') && !c.has(0xc3));
+        assert!(HEX.has(b'f') && !HEX.has(b'g') && !HEX.has(b'A'));
+    }
+
+    #[test]
+    fn greedy_runs_give_back_for_the_boundary() {
+        // `\bx_[a-f0-9]{2,4}-?\b` has no `-?`, but `[a-f0-9-]{2,4}\b` gives back a dash.
+        const S: &[Alt] = &[Alt {
+            prefixes: &["x_"],
+            parts: &[Part::Run(Class::of("a-f0-9-"), 2, 4)],
+            end: true,
+        }];
+        assert_eq!(match_at(S, b"x_ab- ", 0), Some(4));
+        assert_eq!(match_at(S, b"x_abcd", 0), Some(6));
+        assert_eq!(match_at(S, b"x_abcde", 0), None);
+        assert_eq!(match_at(S, b"ax_abcd", 1), None);
+        assert_eq!(match_at(S, b"-x_abcd", 1), Some(7));
+    }
+}
