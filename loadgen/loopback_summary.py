@@ -5,6 +5,8 @@
 
 Every figure is the median over runs with the range (min-max) after it; ratios and added
 latencies are taken within each run (same-run baseline), then the median over runs is shown.
+A run of `SCENARIOS=1 scripts/loopback-bench.sh` (a `scenarios/` directory) gets the
+scenario tables instead.
 """
 
 import glob
@@ -80,6 +82,134 @@ def errors(rows):
             total[k] = total.get(k, 0) + v
     return ", ".join(f"{k} {v}" for k, v in sorted(total.items())) or "none"
 
+
+def scenario_runs(name):
+    """{run: {"send", "capture", "capture_b", "sluice"}} of one scenario (exact name)."""
+    res = {}
+    for d in glob.glob(f"{out}/scenarios/{name}-*"):
+        base, run = os.path.basename(d).rsplit("-", 1)
+        if base == name and run.isdigit():
+            res[int(run)] = {k.replace("-", "_"): load(d, f"{k}.json") for k in ("send", "capture", "capture-b", "sluice")}
+    return res
+
+
+def scenario_row(r):
+    """peak_row of a scenario, with the second capture receiver (if any) counted in."""
+    c, b = r["capture"], r["capture_b"]
+    if c and b:
+        both = {"spans_per_s": c["spans_per_s"] + b["spans_per_s"], "records": c["records"] + b["records"],
+                "total": {"spans": c["total"]["spans"] + b["total"]["spans"]}}
+        r = dict(r, capture=both)
+    row = peak_row(r, "scenario")
+    if row:
+        row["refused"] = sum(r["send"]["errors"].values())
+        row["bytes_span"] = r["send"]["pool"]["bytes_per_span"]
+        row["batch"] = r["send"]["batch"]
+        row["quarantined"] = (r["sluice"] or {}).get("quarantined")
+    return row
+
+
+def scenarios():
+    names = sorted({os.path.basename(d).rsplit("-", 1)[0] for d in glob.glob(f"{out}/scenarios/*-*")})
+    # The run script's order first, then anything else.
+    order = ["passthrough", "redact", "residency", "cost", "eval-sample", "chain", "chain-w1", "chain-w2",
+             "chain-nosecrets", "passthrough-b1000", "chain-b1000", "passthrough-b10000", "chain-b10000",
+             "chain-split", "chain-slow"]
+    names = [n for n in order if n in names] + [n for n in names if n not in order]
+    rows = {}
+    for n in names:
+        rows[n] = {k: v for k, v in ((k, scenario_row(v)) for k, v in scenario_runs(n).items()) if v}
+    base = rows.get("passthrough", {})
+
+    def vs(name, other, key, f=lambda a, b: a / b):
+        a, b = rows.get(name, {}), rows.get(other, {})
+        return [f(a[r][key], b[r][key]) for r in sorted(set(a) & set(b)) if a[r][key] and b[r][key]]
+
+    print("## Scenarios: as fast as the generator sends\n")
+    print("Per-run ratios and differences are against the `passthrough` run of the same run "
+          "(batch 100, secrets 5 %); *+ CPU µs/span* is 10⁶ / (spans per sluice CPU-s) minus the "
+          "same for that passthrough run. Refused requests are failed requests (a full queue "
+          "answers `UNAVAILABLE`); the generator does not resend them. Quarantined batches are "
+          "batches a plugin failed on (`fail_closed`): acknowledged, kept on disk, not delivered.\n")
+    print("| scenario | records / request | bytes / span | spans per sluice CPU-s | / passthrough | + CPU µs/span "
+          "| acked spans/s (wall) | ack p50 / p99 ms | refused requests | acked − captured | quarantined batches "
+          "| sluice VmHWM MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    us = lambda a, b: 1e6 / a - 1e6 / b
+    for n in names:
+        rs = list(rows[n].values())
+        if not rs:
+            continue
+        col = lambda k: [r[k] for r in rs]
+        ratio = vs(n, "passthrough", "spans_cpu") if n != "passthrough" else []
+        added = vs(n, "passthrough", "spans_cpu", us) if n != "passthrough" else []
+        print(f"| {n} | {med(col('batch'))} | {med(col('bytes_span'))} | {med(col('spans_cpu'))} | "
+              f"{med(ratio, '{:.2f}')} | {med(added, '{:.1f}')} | {med(col('spans_s'))} | "
+              f"{med(col('p50'), '{:.1f}')} / {med(col('p99'), '{:.1f}')} | {med(col('refused'))} | "
+              f"{med(col('lost'))} | {med(col('quarantined'))} | {med(col('rss'))} |")
+
+    lines = []
+    for a, b, what in (("chain-w2", "chain-w1", "2 / 1 plugin workers"),
+                       ("chain-nosecrets", "chain", "no secrets / 5 % secrets"),
+                       ("chain-b1000", "passthrough-b1000", "chain / passthrough at 1,000 records per request"),
+                       ("chain-b10000", "passthrough-b10000", "chain / passthrough at 10,000 records per request"),
+                       ("chain", "passthrough", "chain / passthrough at 100 records per request"),
+                       ("chain-b1000", "chain", "chain at 1,000 / at 100 records per request"),
+                       ("chain-b10000", "chain", "chain at 10,000 / at 100 records per request"),
+                       ("passthrough-b1000", "passthrough", "passthrough at 1,000 / at 100 records per request"),
+                       ("passthrough-b10000", "passthrough", "passthrough at 10,000 / at 100 records per request")):
+        cpu, wall = vs(a, b, "spans_cpu"), vs(a, b, "spans_s")
+        if cpu:
+            lines.append(f"- {what} (`{a}` / `{b}`): spans per sluice CPU-s {med(cpu, '{:.2f}')}, "
+                         f"wall spans/s {med(wall, '{:.2f}')}")
+    if lines:
+        print("\nSame-run ratios:\n\n" + "\n".join(lines))
+
+    split, slow = scenario_runs("chain-split"), scenario_runs("chain-slow")
+    if split or slow:
+        print("\n### One destination slowed down\n")
+        print("The chain with capture-a (every tenant but the 4 most popular) and capture-b (those 4) "
+              "on two capture receivers; in `chain-slow` capture-b holds every answer "
+              f"{delay_of(slow)} ms. Delivered spans/s is over each receiver's first to last request.\n")
+        print("| case | capture-a spans/s delivered | capture-a delivery p50 / p99 ms | capture-b spans/s delivered "
+              "| capture-b delivery p50 / p99 ms | capture-b share of spans | refused requests | acked − captured |")
+        print("|---|---|---|---|---|---|---|---|")
+        f = "{:.1f}"
+        for name, rr in (("chain-split", split), ("chain-slow", slow)):
+            xs = [r for r in rr.values() if r["send"] and r["capture"] and r["capture_b"]]
+            if not xs:
+                continue
+            a = [r["capture"] for r in xs]
+            b = [r["capture_b"] for r in xs]
+            share = [y["total"]["spans"] / max(1, x["total"]["spans"] + y["total"]["spans"]) * 100 for x, y in zip(a, b)]
+            refused = [sum(r["send"]["errors"].values()) for r in xs]
+            lost = [sum(r["send"]["acked"].values()) - r["capture"]["records"] - r["capture_b"]["records"] for r in xs]
+            print(f"| {name} | {med([x['spans_per_s'] for x in a])} | "
+                  f"{med([x['delivery_latency_ms']['p50'] for x in a], f)} / {med([x['delivery_latency_ms']['p99'] for x in a], f)} | "
+                  f"{med([x['spans_per_s'] for x in b])} | "
+                  f"{med([x['delivery_latency_ms']['p50'] for x in b], f)} / {med([x['delivery_latency_ms']['p99'] for x in b], f)} | "
+                  f"{med(share, '{:.0f} %')} | {med(refused)} | {med(lost)} |")
+        both = sorted(set(split) & set(slow))
+        ratio = [slow[r]["capture"]["spans_per_s"] / split[r]["capture"]["spans_per_s"] for r in both
+                 if slow[r]["capture"] and split[r]["capture"] and split[r]["capture"]["spans_per_s"]]
+        d99 = [slow[r]["capture"]["delivery_latency_ms"]["p99"] - split[r]["capture"]["delivery_latency_ms"]["p99"]
+               for r in both if slow[r]["capture"] and split[r]["capture"]]
+        if ratio:
+            print(f"\ncapture-a, `chain-slow` / `chain-split` in the same run: delivered spans/s {med(ratio, '{:.2f}')}, "
+                  f"delivery p99 {med(d99, '{:+.1f}')} ms.")
+
+
+def delay_of(rr):
+    ds = [r["capture_b"]["delay_ms"] for r in rr.values() if r["capture_b"] and "delay_ms" in r["capture_b"]]
+    return f"{ds[0]:.0f}" if ds else "?"
+
+
+if os.path.isdir(f"{out}/scenarios"):
+    scenarios()
+    machine = os.path.join(out, "machine.txt")
+    if os.path.exists(machine):
+        print("\n```\n" + open(machine).read().strip() + "\n```")
+    sys.exit(0)
 
 print("## Peak: as fast as the generator sends\n")
 pool = load(out, "pool.json")

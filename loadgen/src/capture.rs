@@ -1,6 +1,7 @@
 //! The capture receiver: an OTLP/gRPC server that counts, per tenant, the spans, log
 //! records and metric data points it is sent (without decoding them) and the delivery
 //! latency of stamped requests, so loss and throughput are measured at the destination.
+//! It can hold every answer for a while, to stand in for a slow destination.
 
 use crate::codec::{Outgoing, RawCodec};
 use crate::pool::Signal;
@@ -61,6 +62,8 @@ struct Totals {
 
 struct State {
     keys: TenantKeys,
+    /// How long every answer is held after the request was counted.
+    delay: Duration,
     totals: Mutex<Totals>,
 }
 
@@ -83,6 +86,8 @@ pub struct CaptureReport {
     pub delivery_latency_ms: Percentiles,
     /// Requests that were not valid protobuf (answered `INVALID_ARGUMENT`).
     pub malformed: u64,
+    /// How long every answer was held, ms (a slow destination); 0 answers at once.
+    pub delay_ms: f64,
     /// Why it stopped (`expect`, `idle`, `max-secs`, `signal`), when it did.
     pub exit_reason: Option<String>,
 }
@@ -163,8 +168,15 @@ impl UnaryService<Bytes> for Handler {
     type Future = BoxFuture<tonic::Response<Outgoing>, tonic::Status>;
 
     fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
+        // Counted on arrival, so the delivery latency does not include the delay.
         let counted = self.0.count(self.1, &req);
-        Box::pin(async move { counted.map(|()| tonic::Response::new(Outgoing::default())) })
+        let delay = self.0.delay;
+        Box::pin(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            counted.map(|()| tonic::Response::new(Outgoing::default()))
+        })
     }
 }
 
@@ -205,10 +217,21 @@ pub struct Capture {
 impl Capture {
     /// Listens on `addr` (port 0 picks a free port) in the current tokio runtime.
     pub async fn start(addr: SocketAddr, keys: TenantKeys) -> anyhow::Result<Capture> {
+        Capture::start_with_delay(addr, keys, Duration::ZERO).await
+    }
+
+    /// Like [`Capture::start`], but every answer is held `delay` after the request arrived
+    /// (and was counted): a slow destination. Requests are still served concurrently.
+    pub async fn start_with_delay(
+        addr: SocketAddr,
+        keys: TenantKeys,
+        delay: Duration,
+    ) -> anyhow::Result<Capture> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
             keys,
+            delay,
             totals: Mutex::default(),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -257,6 +280,7 @@ impl Capture {
             records_per_s: per_s(t.total.records()),
             delivery_latency_ms: percentiles(&mut t.latencies_us),
             malformed: t.malformed,
+            delay_ms: self.state.delay.as_secs_f64() * 1e3,
             exit_reason: None,
         }
     }

@@ -127,6 +127,9 @@ struct CaptureArgs {
     /// Print a progress line to stderr every this many seconds (0: never).
     #[arg(long, default_value_t = 0.0)]
     progress: f64,
+    /// Hold every answer this many ms after the request arrived (a slow destination).
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
     /// Runtime worker threads.
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -204,8 +207,12 @@ async fn capture_loop(a: &CaptureArgs) -> anyhow::Result<String> {
         attribute: a.tenant_attribute.clone(),
         header: (!a.tenant_header.is_empty()).then(|| a.tenant_header.clone()),
     };
-    let capture = Capture::start(a.grpc, keys).await?;
-    eprintln!("capture listening on {}", capture.addr);
+    let delay = Duration::from_millis(a.delay_ms);
+    let capture = Capture::start_with_delay(a.grpc, keys, delay).await?;
+    eprintln!(
+        "capture listening on {} (answers delayed {} ms)",
+        capture.addr, a.delay_ms
+    );
     let (mut int, mut term) = (
         signal(SignalKind::interrupt())?,
         signal(SignalKind::terminate())?,

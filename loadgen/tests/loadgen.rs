@@ -173,3 +173,57 @@ fn capture_counts_what_a_client_sends() {
         assert_eq!(tenants, expected);
     });
 }
+
+#[test]
+fn a_delayed_capture_holds_every_answer_but_counts_on_arrival() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let keys = TenantKeys {
+            attribute: "tenant.id".into(),
+            header: None,
+        };
+        let delay = Duration::from_millis(400);
+        let capture = Capture::start_with_delay("127.0.0.1:0".parse().unwrap(), keys, delay)
+            .await
+            .unwrap();
+        let shape = Shape {
+            batch: 5,
+            tenants: 3,
+            content_max: 1024,
+            ..Shape::default()
+        };
+        let pool = Arc::new(Pool::build(&shape, 4, usize::MAX));
+        let opts = SendOpts {
+            conn: ConnOpts {
+                addr: capture.addr,
+                protocol: Protocol::Grpc,
+                tenant_header: None,
+                gzip: false,
+                timeout: Duration::from_secs(10),
+            },
+            connections: 2,
+            rate: 0.0,
+            duration: Some(Duration::from_secs(30)),
+            max_requests: Some(6),
+            batch: shape.batch,
+        };
+        let report = send::run(pool, opts).await.unwrap();
+        assert_eq!(report.requests_ok, 6, "{report:?}");
+        // Every answer waited for the delay ...
+        assert!(report.latency_ms.p50 >= 400.0, "{:?}", report.latency_ms);
+        // ... while arrival (delivery latency) did not include it, and nothing was lost.
+        let got = capture.report();
+        assert_eq!(got.total.requests, 6);
+        assert_eq!(got.records, 30);
+        assert_eq!(got.delay_ms, 400.0);
+        assert!(
+            got.delivery_latency_ms.p50 < 400.0,
+            "{:?}",
+            got.delivery_latency_ms
+        );
+    });
+}
