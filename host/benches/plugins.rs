@@ -8,11 +8,17 @@
 //! not timed either, so `wasm / native` is the boundary's cost and `arm - baseline` is the
 //! plugin's own share. A `token_cost_parts` group times the native arm's steps one by one,
 //! and `one_row` the fixed cost of a call. `cost_builtin` does the same for the built-in
-//! cost plugin on its shipped table. Time is the benchmark thread's CPU time unless
-//! `SLUICE_BENCH_CLOCK=wall` (see [`Clock`]).
+//! cost plugin on its shipped table. The `*_genai` groups run the built-in chain of the
+//! loopback benchmark (redact, residency, cost, eval-sample with their configs there), each
+//! plugin alone and the whole chain, inside Wasm and natively, on the load generator's GenAI
+//! spans. Time is the benchmark thread's CPU time unless `SLUICE_BENCH_CLOCK=wall` (see
+//! [`Clock`]).
 //! `scripts/bench.sh` runs this and prints the per-record table; `BENCHMARKS.md` has figures.
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+mod common;
+
+use common::{Clock, ROWS, config, genai_batch, kv, loopback_destinations, s, settle_allocator};
+use criterion::measurement::Measurement;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
@@ -25,19 +31,20 @@ use opentelemetry_proto::tonic::trace::v1::{
 use prost::Message;
 use sluice::config::PluginConfig;
 use sluice::otlp::Payload;
-use sluice::pipeline::{BatchState, Processed};
+use sluice::pipeline::{BatchState, Chain, ChainOutcome, Processed};
 use sluice::plugin::{LoadedPlugin, PluginInstance, PluginSource, Runtime, RuntimeOptions};
 use sluice::router::Destinations;
+use sluice_plugin_cost::Cost;
+use sluice_plugin_eval_sample::EvalSample;
 use sluice_plugin_redact::{Redact, samples};
+use sluice_plugin_residency::Residency;
 use sluice_plugin_sdk::{Batch, Key, Plugin, RecordsApi};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use test_passthrough::Passthrough;
 use test_token_cost::{COST, INPUT_TOKENS, MODEL, OUTPUT_TOKENS, TokenCost};
 
-/// Rows per batch; every figure is also reported per row through `Throughput::Elements`.
-const ROWS: usize = 1_000;
 /// Resources in the batch (services), each with one scope holding `ROWS / RESOURCES` spans.
 const RESOURCES: usize = 4;
 /// Models the spans name: four the token-cost plugin prices, one it does not.
@@ -64,18 +71,6 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-}
-
-fn kv(key: &str, value: Value) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
-}
-
-fn s(key: &str, value: impl Into<String>) -> KeyValue {
-    kv(key, Value::StringValue(value.into()))
 }
 
 fn i(key: &str, value: i64) -> KeyValue {
@@ -293,15 +288,6 @@ fn priced_rows(processed: &Processed) -> usize {
         .count()
 }
 
-/// glibc adapts its mmap and trim thresholds the first time it frees a large block; until then
-/// it hands the freed top of the heap back to the kernel after every batch, and the next batch
-/// pays page faults for it (about 20 µs per batch here, which swamped the first arm of a run).
-/// A long-running sluice reaches the adapted state with the first large request it frees, so
-/// reach it before measuring.
-fn settle_allocator() {
-    drop(black_box(vec![1u8; 16 << 20]));
-}
-
 fn benches(c: &mut Criterion<Clock>) {
     settle_allocator();
     let request = batch();
@@ -404,6 +390,8 @@ fn benches(c: &mut Criterion<Clock>) {
     one_row(c, Clock::from_env(), &request, &runtime, &destinations);
 
     redact(c, &runtime, &destinations);
+
+    genai(c, &runtime);
 }
 
 /// Calls made on one instance before `one_row` replaces it (untimed). `process` leaves one
@@ -812,122 +800,357 @@ fn redact(c: &mut Criterion<Clock>, runtime: &Runtime, destinations: &Arc<Destin
     }
 }
 
-/// `ROWS` spans of the load generator's default mix (GenAI traces: `chat` spans with JSON
-/// message lists of 0.5–8 KB, tool calls, retrieval; 5 % carry a fake secret), and the number
-/// of bytes in their string attribute values: what the redaction plugin's content path sees.
-fn genai_batch() -> (ExportTraceServiceRequest, u64) {
-    use rand::SeedableRng;
-    let shape = sluice_loadgen::pool::Shape::default();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(shape.seed);
-    let spans = sluice_loadgen::traces::spans(&mut rng, &shape, 1_800_000_000_000_000_000, ROWS);
-    let bytes = spans
-        .iter()
-        .flat_map(|sp| &sp.attributes)
-        .filter_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
-            Value::StringValue(v) => Some(v.len() as u64),
-            _ => None,
-        })
-        .sum();
-    let request = ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![s("service.name", "assistant"), s("tenant.id", "acme")],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    };
-    (request, bytes)
+/// The loopback benchmark's chain, in its order, with its stage settings: every built-in
+/// plugin on its default config, except eval-sample's (1 % of traces to `eval`).
+const LOOPBACK_CHAIN: &[(&str, &str)] = &[
+    ("redact", ""),
+    ("residency", ""),
+    ("cost", "on_error = \"fail_open\""),
+    (
+        "eval-sample",
+        "config = { destination = \"eval\", rate = 0.01 }",
+    ),
+];
+
+/// A built-in plugin compiled natively, by name.
+enum Native {
+    Redact(Redact),
+    Residency(Residency),
+    Cost(Cost),
+    EvalSample(EvalSample),
 }
 
-/// What the benchmarks measure with: the benchmark thread's CPU time by default, or wall
-/// time with `SLUICE_BENCH_CLOCK=wall`.
-///
-/// This is a 2-core machine that other builds and tests share; wall time then counts every
-/// preemption of the benchmark thread, while CPU time counts only the work it did. On an idle
-/// machine the two agree (the timed work is single-threaded).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Clock {
-    /// `CLOCK_THREAD_CPUTIME_ID`.
-    ThreadCpu,
-    /// `Instant`.
-    Wall,
-}
-
-impl Clock {
-    fn from_env() -> Clock {
-        match std::env::var("SLUICE_BENCH_CLOCK").as_deref() {
-            Ok("wall") => Clock::Wall,
-            Ok("cpu") | Err(_) => Clock::ThreadCpu,
-            Ok(other) => panic!("SLUICE_BENCH_CLOCK must be `cpu` or `wall`, not `{other}`"),
+impl Native {
+    /// The plugin `name` on `config`, the text its `init` gets inside Wasm too.
+    fn init(name: &str, config: &str) -> Native {
+        let fail = |e: String| -> Native { panic!("{name} init: {e}") };
+        match name {
+            "redact" => Redact::init(config).map_or_else(fail, Native::Redact),
+            "residency" => Residency::init(config).map_or_else(fail, Native::Residency),
+            "cost" => Cost::init(config).map_or_else(fail, Native::Cost),
+            "eval-sample" => EvalSample::init(config).map_or_else(fail, Native::EvalSample),
+            _ => panic!("no native build of `{name}` here"),
         }
     }
 
-    fn now(self) -> Duration {
+    fn process(&mut self, batch: &mut Batch<'_>) -> Result<(), String> {
         match self {
-            Clock::ThreadCpu => thread_cpu_time(),
-            Clock::Wall => EPOCH.get_or_init(Instant::now).elapsed(),
+            Native::Redact(p) => p.process(batch),
+            Native::Residency(p) => p.process(batch),
+            Native::Cost(p) => p.process(batch),
+            Native::EvalSample(p) => p.process(batch),
         }
     }
 }
 
-/// The origin of `Clock::Wall` readings.
-static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+/// The timed work of a native chain: the batch view, each plugin called directly and its
+/// edits committed, `finish()`; with one plugin, exactly [`run_native`].
+fn run_native_chain(
+    plugins: &mut [Native],
+    request: ExportTraceServiceRequest,
+    destinations: &Arc<Destinations>,
+) -> Processed {
+    let mut state = BatchState::new(Payload::Traces(request), destinations.clone());
+    for plugin in plugins {
+        if let Err(e) = plugin.process(&mut Batch::new(&mut state)) {
+            panic!("plugin failed: {e}");
+        }
+        state.commit();
+    }
+    state.finish()
+}
 
-/// CPU time the calling thread has used.
-#[allow(unsafe_code)] // One libc call that writes into a local; nothing outlives it.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
+/// The timed work of the Wasm chain: what a pipeline worker does with a batch
+/// ([`Chain::run`]: every stage's call, its stats and its counts), then routing masks.
+fn run_wasm_chain(
+    chain: &mut Chain,
+    request: ExportTraceServiceRequest,
+    destinations: &Arc<Destinations>,
+) -> Processed {
+    match chain.run(BatchState::new(
+        Payload::Traces(request),
+        destinations.clone(),
+    )) {
+        ChainOutcome::Processed(p) => {
+            assert_eq!(p.failed_open, 0, "a stage failed open");
+            p
+        }
+        ChainOutcome::Quarantined {
+            plugin, failure, ..
+        }
+        | ChainOutcome::Dropped {
+            plugin, failure, ..
+        } => panic!("{plugin} failed: {failure}"),
+    }
+}
+
+/// Spans marked with attribute `key` = `value` (any value when `value` is `None`).
+fn marked(processed: &Processed, key: &str, value: Option<&str>) -> usize {
+    let Payload::Traces(req) = &processed.payload else {
+        return 0;
     };
-    // SAFETY: `ts` is a valid, exclusively borrowed `timespec` for the whole call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    req.resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .flat_map(|ss| &ss.spans)
+        .filter(|sp| {
+            sp.attributes.iter().any(|a| {
+                a.key == key
+                    && value.is_none_or(|v| {
+                        a.value.as_ref().and_then(|x| x.value.as_ref())
+                            == Some(&Value::StringValue(v.into()))
+                    })
+            })
+        })
+        .count()
 }
 
-impl Measurement for Clock {
-    type Intermediate = Duration;
-    type Value = Duration;
+/// The loopback chain's plugins on the load generator's GenAI spans (`genai_batch`, the
+/// content the loopback benchmark sends), with the loopback's destinations and stage
+/// configs: each plugin alone inside Wasm and natively (groups `residency_genai`,
+/// `cost_genai`, `eval_sample_genai`; redact's is `redact_genai`, above), the whole chain
+/// (`chain_genai`: [`Chain::run`] against the four native types in a row), and the host's
+/// share (`baseline_genai`: the batch view alone, and the test passthrough plugin in Wasm),
+/// and all of that again on the same spans cut into the loopback's 100-span requests
+/// (`requests100_genai`).
+/// Throughput is the batch's size as OTLP protobuf, the loopback's unit; every arm is
+/// 1,000 spans. Both builds are checked to give identical payloads and routes first.
+fn genai(c: &mut Criterion<Clock>, runtime: &Runtime) {
+    let destinations = loopback_destinations();
+    let (request, strings) = genai_batch();
+    let wire = ExportTraceServiceRequest::encode_to_vec(&request);
+    let input = || ExportTraceServiceRequest::decode(wire.as_slice()).expect("the batch decodes");
+    eprintln!(
+        "genai: {ROWS} spans, {} bytes as protobuf, {strings} bytes of strings",
+        wire.len()
+    );
+    let stages: Vec<PluginConfig> = LOOPBACK_CHAIN
+        .iter()
+        .map(|(name, extra)| {
+            toml::from_str(&format!("name = {name:?}\nbuiltin = {name:?}\n{extra}"))
+                .unwrap_or_else(|e| panic!("stage {name}: {e}"))
+        })
+        .collect();
+    // The config text each plugin's `init` gets: what the host derives from the stage
+    // (`LoadedPlugin::load`: the inline table, else the built-in's default).
+    let native_config = |stage: &PluginConfig| match &stage.config {
+        Some(table) => toml::to_string(table).expect("a TOML table prints"),
+        None => sluice::plugin::builtin::get(&stage.name)
+            .expect("a built-in plugin")
+            .1
+            .to_string(),
+    };
+    let loaded: Vec<Arc<LoadedPlugin>> = stages
+        .iter()
+        .map(|stage| {
+            LoadedPlugin::load(runtime, stage, destinations.clone())
+                .unwrap_or_else(|e| panic!("loading {}: {e}", stage.name))
+        })
+        .collect();
+    let natives = || -> Vec<Native> {
+        stages
+            .iter()
+            .map(|stage| Native::init(&stage.name, &native_config(stage)))
+            .collect()
+    };
 
-    fn start(&self) -> Duration {
-        self.now()
+    let mut group = c.benchmark_group("baseline_genai");
+    group.throughput(Throughput::BytesDecimal(wire.len() as u64));
+    group.bench_function("batch_state_only", |b| {
+        b.iter_batched(
+            input,
+            |req| BatchState::new(Payload::Traces(black_box(req)), destinations.clone()).finish(),
+            BatchSize::LargeInput,
+        )
+    });
+    let mut passthrough = instantiate(&load(
+        runtime,
+        sluice_artifacts::test_plugins::PASSTHROUGH,
+        "passthrough",
+        &destinations,
+    ));
+    group.bench_function("passthrough_wasm", |b| {
+        b.iter_batched(
+            input,
+            |req| run_wasm(&mut passthrough, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+
+    for (at, stage) in stages.iter().enumerate() {
+        if stage.name == "redact" {
+            continue; // `redact_genai`
+        }
+        let mut wasm = instantiate(&loaded[at]);
+        let mut native = [Native::init(&stage.name, &native_config(stage))];
+        let a = run_wasm(&mut wasm, input(), &destinations);
+        let b = run_native_chain(&mut native, input(), &destinations);
+        assert_eq!(
+            (&a.payload, &a.masks),
+            (&b.payload, &b.masks),
+            "{}: Wasm and native results differ",
+            stage.name
+        );
+        let eval = destinations.index("eval").expect("an eval destination");
+        match stage.name.as_str() {
+            "cost" => eprintln!(
+                "cost_genai: {} spans priced, {} unpriced, {} without a model (not LLM calls)",
+                marked(&b, "sluice.cost.status", Some("priced")),
+                marked(&b, "sluice.cost.status", Some("unpriced")),
+                ROWS - marked(&b, "sluice.cost.status", None),
+            ),
+            "eval-sample" => eprintln!(
+                "eval_sample_genai: {} spans picked, {} routed to `eval`",
+                marked(&b, sluice_plugin_eval_sample::SAMPLED, None),
+                b.masks.iter().filter(|m| *m & (1 << eval) != 0).count(),
+            ),
+            _ => {}
+        }
+        let mut group = c.benchmark_group(format!("{}_genai", stage.name.replace('-', "_")));
+        group.throughput(Throughput::BytesDecimal(wire.len() as u64));
+        group.bench_function("wasm", |b| {
+            b.iter_batched(
+                input,
+                |req| run_wasm(&mut wasm, black_box(req), &destinations),
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function("native", |b| {
+            b.iter_batched(
+                input,
+                |req| run_native_chain(&mut native, black_box(req), &destinations),
+                BatchSize::LargeInput,
+            )
+        });
+        group.finish();
     }
 
-    fn end(&self, start: Duration) -> Duration {
-        self.now().saturating_sub(start)
-    }
+    let mut wasm = Chain::new(&loaded, None).expect("the chain's instances");
+    let mut native = natives();
+    let a = run_wasm_chain(&mut wasm, input(), &destinations);
+    let b = run_native_chain(&mut native, input(), &destinations);
+    assert_eq!(
+        (&a.payload, &a.masks),
+        (&b.payload, &b.masks),
+        "the chain: Wasm and native results differ"
+    );
+    let mut group = c.benchmark_group("chain_genai");
+    group.throughput(Throughput::BytesDecimal(wire.len() as u64));
+    group.bench_function("wasm", |b| {
+        b.iter_batched(
+            input,
+            |req| run_wasm_chain(&mut wasm, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("native", |b| {
+        b.iter_batched(
+            input,
+            |req| run_native_chain(&mut native, black_box(req), &destinations),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
 
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
+    // The runtime pools 8 instances: free the ones above first.
+    drop((wasm, passthrough));
 
-    fn zero(&self) -> Duration {
-        Duration::ZERO
+    // The same spans in requests of the loopback's size: 10 requests of 100 spans (each
+    // with the batch's resource), run one after another on one instance, so a plugin's
+    // per-batch work counts ten times as often per span.
+    let per_request = 100;
+    let Some(rs) = request.resource_spans.first() else {
+        unreachable!("the batch has a resource")
+    };
+    let wires: Vec<Vec<u8>> = rs.scope_spans[0]
+        .spans
+        .chunks(per_request)
+        .map(|spans| {
+            let mut part = rs.clone();
+            part.scope_spans[0].spans = spans.to_vec();
+            ExportTraceServiceRequest {
+                resource_spans: vec![part],
+            }
+            .encode_to_vec()
+        })
+        .collect();
+    let inputs = || -> Vec<ExportTraceServiceRequest> {
+        wires
+            .iter()
+            .map(|w| ExportTraceServiceRequest::decode(w.as_slice()).expect("a request decodes"))
+            .collect()
+    };
+    let bytes: usize = wires.iter().map(Vec::len).sum();
+    let mut group = c.benchmark_group("requests100_genai");
+    group.throughput(Throughput::BytesDecimal(bytes as u64));
+    for (at, stage) in stages.iter().enumerate() {
+        let mut wasm = instantiate(&loaded[at]);
+        let mut native = [Native::init(&stage.name, &native_config(stage))];
+        let a: Vec<_> = inputs()
+            .into_iter()
+            .map(|r| run_wasm(&mut wasm, r, &destinations))
+            .collect();
+        let b: Vec<_> = inputs()
+            .into_iter()
+            .map(|r| run_native_chain(&mut native, r, &destinations))
+            .collect();
+        assert!(
+            a.iter()
+                .zip(&b)
+                .all(|(a, b)| (&a.payload, &a.masks) == (&b.payload, &b.masks)),
+            "{} (100-span requests): Wasm and native results differ",
+            stage.name
+        );
+        let name = stage.name.replace('-', "_");
+        group.bench_function(format!("{name}_wasm"), |b| {
+            b.iter_batched(
+                inputs,
+                |reqs| {
+                    reqs.into_iter()
+                        .map(|r| run_wasm(&mut wasm, black_box(r), &destinations))
+                        .collect::<Vec<_>>()
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(format!("{name}_native"), |b| {
+            b.iter_batched(
+                inputs,
+                |reqs| {
+                    reqs.into_iter()
+                        .map(|r| run_native_chain(&mut native, black_box(r), &destinations))
+                        .collect::<Vec<_>>()
+                },
+                BatchSize::LargeInput,
+            )
+        });
     }
-
-    fn to_f64(&self, value: &Duration) -> f64 {
-        value.as_nanos() as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        // Both clocks count nanoseconds, so they print the same way.
-        static WALL: WallTime = WallTime;
-        WALL.formatter()
-    }
-}
-
-fn config() -> Criterion<Clock> {
-    Criterion::default()
-        .with_measurement(Clock::from_env())
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
+    let mut wasm = Chain::new(&loaded, None).expect("the chain's instances");
+    let mut native = natives();
+    group.bench_function("chain_wasm", |b| {
+        b.iter_batched(
+            inputs,
+            |reqs| {
+                reqs.into_iter()
+                    .map(|r| run_wasm_chain(&mut wasm, black_box(r), &destinations))
+                    .collect::<Vec<_>>()
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("chain_native", |b| {
+        b.iter_batched(
+            inputs,
+            |reqs| {
+                reqs.into_iter()
+                    .map(|r| run_native_chain(&mut native, black_box(r), &destinations))
+                    .collect::<Vec<_>>()
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
 }
 
 criterion_group! {
