@@ -17,7 +17,9 @@
 
 mod common;
 
-use common::{Clock, ROWS, config, genai_batch, kv, loopback_destinations, s, settle_allocator};
+use common::{
+    Clock, ROWS, config, genai_batch, kv, loopback_destinations, one_resource, s, settle_allocator,
+};
 use criterion::measurement::Measurement;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -682,20 +684,7 @@ fn text_batch(texts: &[String], per_span: usize) -> (ExportTraceServiceRequest, 
             }
         })
         .collect();
-    let request = ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![s("service.name", "assistant"), s("tenant.id", "acme")],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    };
-    (request, bytes)
+    (one_resource(spans), bytes)
 }
 
 /// The redaction plugin with its default config (every default rule on), inside Wasm and

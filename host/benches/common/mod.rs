@@ -8,7 +8,7 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use sluice::router::Destinations;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -56,7 +56,12 @@ pub fn genai_batch() -> (ExportTraceServiceRequest, u64) {
             _ => None,
         })
         .sum();
-    let request = ExportTraceServiceRequest {
+    (one_resource(spans), bytes)
+}
+
+/// `spans` under one resource (`service.name = assistant`, `tenant.id = acme`) and scope.
+pub fn one_resource(spans: Vec<Span>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {
                 attributes: vec![s("service.name", "assistant"), s("tenant.id", "acme")],
@@ -68,8 +73,7 @@ pub fn genai_batch() -> (ExportTraceServiceRequest, u64) {
             }],
             ..Default::default()
         }],
-    };
-    (request, bytes)
+    }
 }
 
 /// The destinations of the loopback benchmark's chain config (`scripts/loopback-bench.sh`):
