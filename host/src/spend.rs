@@ -29,7 +29,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -235,16 +235,42 @@ impl Spend {
             return;
         };
         let state = &mut *state;
-        for span in spans {
-            let labels = state.caps.labels(&span);
-            for (kind, n) in span.tokens.iter().enumerate().filter(|(_, n)| **n > 0) {
+        // Summed per label set first: a batch has few of them, and the caps and counters
+        // then cost one lookup and one set of owned labels per set, not per span. First-seen
+        // order keeps the caps' "first come, first labelled" exactly as per span.
+        let mut sets: Vec<(&SpanSpend, [u64; 4], Option<u128>)> = Vec::new();
+        let mut index: HashMap<[&str; 4], usize> = HashMap::new();
+        for span in &spans {
+            let key = [
+                span.tenant.as_str(),
+                span.feature.as_str(),
+                span.model.as_str(),
+                span.prompt_version.as_str(),
+            ];
+            let at = *index.entry(key).or_insert_with(|| {
+                sets.push((span, [0; 4], None));
+                sets.len() - 1
+            });
+            let (_, tokens, cost) = &mut sets[at];
+            for (sum, n) in tokens.iter_mut().zip(span.tokens) {
+                *sum = sum.saturating_add(n);
+            }
+            if let Some(pico) = span.cost_picousd {
+                *cost = Some(cost.unwrap_or(0).saturating_add(u128::from(pico)));
+                if state.top.admits(now, pico) {
+                    state.top.add(now, span.request(pico));
+                }
+            }
+        }
+        for (first, tokens, cost) in sets {
+            let labels = state.caps.labels(first);
+            for (kind, n) in tokens.iter().enumerate().filter(|(_, n)| **n > 0) {
                 let count = state.tokens.entry((labels.clone(), kind)).or_default();
                 *count = count.saturating_add(*n);
             }
-            if let Some(pico) = span.cost_picousd {
+            if let Some(pico) = cost {
                 let sum = state.cost_pico.entry(labels).or_default();
-                *sum = sum.saturating_add(u128::from(pico));
-                state.top.add(now, span.request(pico));
+                *sum = sum.saturating_add(pico);
             }
         }
     }

@@ -77,6 +77,18 @@ impl TopRequests {
         }
     }
 
+    /// Whether a request of `pico` seen at `now` would enter the top: when not, the caller
+    /// need not build it (hex ids, owned labels) only for [`Top::add`] to discard it.
+    pub fn admits(&self, now: u64, pico: u64) -> bool {
+        let current = now / self.bucket_secs;
+        match self.buckets.back() {
+            Some((b, top)) if *b == current && top.len() == self.n => {
+                top.last().is_none_or(|l| l.cost_picousd < pico)
+            }
+            _ => true,
+        }
+    }
+
     /// Records a request seen at `now` (seconds).
     pub fn add(&mut self, now: u64, request: Request) {
         self.expire(now);
