@@ -142,7 +142,6 @@ impl Reloader {
         } else {
             log_changes(&running.plugins, &next);
             let generation = self.live.publish(next);
-            self.status.set_live(self.live.current());
             tracing::info!(
                 generation,
                 took_ms = since.elapsed().as_millis() as u64,
@@ -163,7 +162,9 @@ impl Reloader {
             needs_restart,
             took_ms: since.elapsed().as_millis() as u64,
         };
-        self.status.reloaded(report.clone(), self.ignored_files());
+        let live = (outcome == "applied").then(|| self.live.current());
+        self.status
+            .reloaded(report.clone(), self.ignored_files(), live);
         report
     }
 

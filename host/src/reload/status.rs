@@ -95,9 +95,20 @@ impl PluginStatus {
         *self.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(version);
     }
 
-    /// Records a reload's outcome.
-    pub fn reloaded(&self, report: ReloadReport, ignored: Vec<String>) {
+    /// Records a reload's outcome, with the chain it made live when it applied one: both
+    /// under one lock, so `/plugins` never shows a new generation beside the previous
+    /// reload's report.
+    pub fn reloaded(
+        &self,
+        report: ReloadReport,
+        ignored: Vec<String>,
+        live: Option<std::sync::Arc<ChainVersion>>,
+    ) {
         let mut v = self.lock();
+        if let Some(version) = live {
+            v.generation = version.generation;
+            *self.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(version);
+        }
         match report.outcome.as_str() {
             "applied" => v.applied += 1,
             "refused" => v.refused += 1,
@@ -109,8 +120,12 @@ impl PluginStatus {
 
     /// The current picture, with live call statistics.
     pub fn view(&self) -> ChainView {
-        let mut view = self.lock().clone();
+        // Both under the state lock (the order `reloaded` takes them in): one consistent
+        // picture of generation, report and stages.
+        let state = self.lock();
+        let mut view = state.clone();
         let live = self.live.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        drop(state);
         if let Some(version) = live {
             view.stages = version
                 .plugins
