@@ -30,7 +30,7 @@ mod common;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use common::{Clock, ROWS, config, genai_batch, loopback_destinations, settle_allocator};
+use common::{Clock, ROWS, arm, config, genai_batch, loopback_destinations, settle_allocator};
 use criterion::{BatchSize, Bencher, Criterion, Throughput, criterion_group, criterion_main};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
@@ -122,12 +122,8 @@ fn benches(c: &mut Criterion<Clock>) {
 
     let mut group = c.benchmark_group("batch_view");
     group.throughput(Throughput::BytesDecimal(wire.len() as u64));
-    group.bench_function("state_finish", |b| {
-        b.iter_batched(
-            decode,
-            |req| BatchState::new(Payload::Traces(black_box(req)), destinations.clone()).finish(),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "state_finish", decode, |req| {
+        BatchState::new(Payload::Traces(req), destinations.clone()).finish()
     });
     group.bench_function("texts", |b| {
         b.iter_batched(

@@ -18,7 +18,8 @@
 mod common;
 
 use common::{
-    Clock, ROWS, config, genai_batch, kv, loopback_destinations, one_resource, s, settle_allocator,
+    Clock, ROWS, arm, config, genai_batch, kv, loopback_destinations, one_resource, s,
+    settle_allocator,
 };
 use criterion::measurement::Measurement;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -340,48 +341,28 @@ fn benches(c: &mut Criterion<Clock>) {
 
     let mut group = c.benchmark_group("baseline");
     group.throughput(Throughput::Elements(ROWS as u64));
-    group.bench_function("batch_state_only", |b| {
-        b.iter_batched(
-            input,
-            |req| BatchState::new(Payload::Traces(black_box(req)), destinations.clone()).finish(),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "batch_state_only", input, |req| {
+        BatchState::new(Payload::Traces(req), destinations.clone()).finish()
     });
     group.finish();
 
     let mut group = c.benchmark_group("passthrough");
     group.throughput(Throughput::Elements(ROWS as u64));
-    group.bench_function("wasm", |b| {
-        b.iter_batched(
-            input,
-            |req| run_wasm(&mut passthrough_wasm, black_box(req), &destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "wasm", input, |req| {
+        run_wasm(&mut passthrough_wasm, req, &destinations)
     });
-    group.bench_function("native", |b| {
-        b.iter_batched(
-            input,
-            |req| run_native(&mut passthrough_native, black_box(req), &destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "native", input, |req| {
+        run_native(&mut passthrough_native, req, &destinations)
     });
     group.finish();
 
     let mut group = c.benchmark_group("token_cost");
     group.throughput(Throughput::Elements(ROWS as u64));
-    group.bench_function("wasm", |b| {
-        b.iter_batched(
-            input,
-            |req| run_wasm(&mut token_cost_wasm, black_box(req), &destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "wasm", input, |req| {
+        run_wasm(&mut token_cost_wasm, req, &destinations)
     });
-    group.bench_function("native", |b| {
-        b.iter_batched(
-            input,
-            |req| run_native(&mut token_cost_native, black_box(req), &destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "native", input, |req| {
+        run_native(&mut token_cost_native, req, &destinations)
     });
     group.finish();
 
@@ -616,33 +597,17 @@ fn cost_builtin(
     eprintln!("cost_builtin: {priced} rows priced, {unpriced} unpriced (default table)");
     let mut group = c.benchmark_group("cost_builtin");
     group.throughput(Throughput::Elements(ROWS as u64));
-    group.bench_function("wasm", |b| {
-        b.iter_batched(
-            input,
-            |req| run_wasm(&mut wasm, black_box(req), destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "wasm", input, |req| {
+        run_wasm(&mut wasm, req, destinations)
     });
-    group.bench_function("native", |b| {
-        b.iter_batched(
-            input,
-            |req| run_native(&mut native, black_box(req), destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "native", input, |req| {
+        run_native(&mut native, req, destinations)
     });
-    group.bench_function("wasm_current_names", |b| {
-        b.iter_batched(
-            input,
-            |req| run_wasm(&mut wasm_current, black_box(req), destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "wasm_current_names", input, |req| {
+        run_wasm(&mut wasm_current, req, destinations)
     });
-    group.bench_function("native_current_names", |b| {
-        b.iter_batched(
-            input,
-            |req| run_native(&mut native_current, black_box(req), destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "native_current_names", input, |req| {
+        run_native(&mut native_current, req, destinations)
     });
     group.finish();
 }
@@ -762,27 +727,15 @@ fn redact(c: &mut Criterion<Clock>, runtime: &Runtime, destinations: &Arc<Destin
                 BatchSize::LargeInput,
             )
         });
-        group.bench_function("wasm", |b| {
-            b.iter_batched(
-                input,
-                |req| run_wasm(&mut wasm, black_box(req), destinations),
-                BatchSize::LargeInput,
-            )
+        arm(&mut group, "wasm", input, |req| {
+            run_wasm(&mut wasm, req, destinations)
         });
-        group.bench_function("native", |b| {
-            b.iter_batched(
-                input,
-                |req| run_native(&mut native, black_box(req), destinations),
-                BatchSize::LargeInput,
-            )
+        arm(&mut group, "native", input, |req| {
+            run_native(&mut native, req, destinations)
         });
         if let Some(other) = other.as_mut() {
-            group.bench_function("wasm_other", |b| {
-                b.iter_batched(
-                    input,
-                    |req| run_wasm(other, black_box(req), destinations),
-                    BatchSize::LargeInput,
-                )
+            arm(&mut group, "wasm_other", input, |req| {
+                run_wasm(other, req, destinations)
             });
         }
         group.finish();
@@ -945,12 +898,8 @@ fn genai(c: &mut Criterion<Clock>, runtime: &Runtime) {
 
     let mut group = c.benchmark_group("baseline_genai");
     group.throughput(Throughput::BytesDecimal(wire.len() as u64));
-    group.bench_function("batch_state_only", |b| {
-        b.iter_batched(
-            input,
-            |req| BatchState::new(Payload::Traces(black_box(req)), destinations.clone()).finish(),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "batch_state_only", input, |req| {
+        BatchState::new(Payload::Traces(req), destinations.clone()).finish()
     });
     let mut passthrough = instantiate(&load(
         runtime,
@@ -958,12 +907,8 @@ fn genai(c: &mut Criterion<Clock>, runtime: &Runtime) {
         "passthrough",
         &destinations,
     ));
-    group.bench_function("passthrough_wasm", |b| {
-        b.iter_batched(
-            input,
-            |req| run_wasm(&mut passthrough, black_box(req), &destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "passthrough_wasm", input, |req| {
+        run_wasm(&mut passthrough, req, &destinations)
     });
     group.finish();
 
@@ -998,19 +943,11 @@ fn genai(c: &mut Criterion<Clock>, runtime: &Runtime) {
         }
         let mut group = c.benchmark_group(format!("{}_genai", stage.name.replace('-', "_")));
         group.throughput(Throughput::BytesDecimal(wire.len() as u64));
-        group.bench_function("wasm", |b| {
-            b.iter_batched(
-                input,
-                |req| run_wasm(&mut wasm, black_box(req), &destinations),
-                BatchSize::LargeInput,
-            )
+        arm(&mut group, "wasm", input, |req| {
+            run_wasm(&mut wasm, req, &destinations)
         });
-        group.bench_function("native", |b| {
-            b.iter_batched(
-                input,
-                |req| run_native_chain(&mut native, black_box(req), &destinations),
-                BatchSize::LargeInput,
-            )
+        arm(&mut group, "native", input, |req| {
+            run_native_chain(&mut native, req, &destinations)
         });
         group.finish();
     }
@@ -1026,19 +963,11 @@ fn genai(c: &mut Criterion<Clock>, runtime: &Runtime) {
     );
     let mut group = c.benchmark_group("chain_genai");
     group.throughput(Throughput::BytesDecimal(wire.len() as u64));
-    group.bench_function("wasm", |b| {
-        b.iter_batched(
-            input,
-            |req| run_wasm_chain(&mut wasm, black_box(req), &destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "wasm", input, |req| {
+        run_wasm_chain(&mut wasm, req, &destinations)
     });
-    group.bench_function("native", |b| {
-        b.iter_batched(
-            input,
-            |req| run_native_chain(&mut native, black_box(req), &destinations),
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "native", input, |req| {
+        run_native_chain(&mut native, req, &destinations)
     });
     group.finish();
 

@@ -3,8 +3,8 @@
 //! the load generator's GenAI batch ([`genai_batch`]) that relates micro-benchmark figures to
 //! the loopback benchmark. Each bench target includes it with `mod common;`.
 
-use criterion::Criterion;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BatchSize, BenchmarkGroup, Criterion};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -190,4 +190,17 @@ pub fn config() -> Criterion<Clock> {
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
+}
+
+/// One arm of a group: `run` on a fresh `input()` per iteration (a batch is consumed by the
+/// run), timed without the input's construction.
+pub fn arm<I, O>(
+    group: &mut BenchmarkGroup<'_, Clock>,
+    name: &str,
+    input: impl Fn() -> I,
+    mut run: impl FnMut(I) -> O,
+) {
+    group.bench_function(name, |b| {
+        b.iter_batched(&input, |req| run(black_box(req)), BatchSize::LargeInput)
+    });
 }
