@@ -1021,27 +1021,15 @@ fn genai(c: &mut Criterion<Clock>, runtime: &Runtime) {
             stage.name
         );
         let name = stage.name.replace('-', "_");
-        group.bench_function(format!("{name}_wasm"), |b| {
-            b.iter_batched(
-                inputs,
-                |reqs| {
-                    reqs.into_iter()
-                        .map(|r| run_wasm(&mut wasm, black_box(r), &destinations))
-                        .collect::<Vec<_>>()
-                },
-                BatchSize::LargeInput,
-            )
+        arm(&mut group, &format!("{name}_wasm"), inputs, |reqs| {
+            reqs.into_iter()
+                .map(|r| run_wasm(&mut wasm, r, &destinations))
+                .collect::<Vec<_>>()
         });
-        group.bench_function(format!("{name}_native"), |b| {
-            b.iter_batched(
-                inputs,
-                |reqs| {
-                    reqs.into_iter()
-                        .map(|r| run_native_chain(&mut native, black_box(r), &destinations))
-                        .collect::<Vec<_>>()
-                },
-                BatchSize::LargeInput,
-            )
+        arm(&mut group, &format!("{name}_native"), inputs, |reqs| {
+            reqs.into_iter()
+                .map(|r| run_native_chain(&mut native, r, &destinations))
+                .collect::<Vec<_>>()
         });
     }
     let mut wasm = Chain::new(&loaded, None).expect("the chain's instances");
