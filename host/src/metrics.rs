@@ -250,12 +250,12 @@ impl Metrics {
         );
         registry.register(
             "queue_depth",
-            "Batches waiting in a destination queue",
+            "Payloads waiting in a destination queue plus its open export requests",
             m.queue_depth.clone(),
         );
         registry.register(
             "queue_bytes",
-            "Encoded (protobuf) bytes of the payloads waiting in a destination queue",
+            "Encoded (protobuf) bytes of the payloads waiting in a destination queue and its open export requests",
             m.queue_bytes.clone(),
         );
         registry.register(

@@ -1,6 +1,7 @@
 //! Exporters: how a destination delivers records, behind one trait, each driven by its own
 //! bounded queue and workers ([`queue`]) so a slow or dead destination never delays another.
 
+mod batcher;
 pub mod exports;
 pub mod file;
 mod otlp_common;

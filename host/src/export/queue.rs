@@ -4,11 +4,12 @@
 //!
 //! A queue is bounded twice: by batches (`capacity`) and by the encoded protobuf size of the
 //! payloads waiting in it (`max_bytes`); it is full when either bound is reached, and the
-//! destination's `on_full` policy applies the same way to both. A payload is counted from
-//! the moment it is queued until a worker takes it (to merge and deliver it).
+//! destination's `on_full` policy applies the same way to both. A payload's bytes are counted
+//! from the moment it is queued until the export request it was merged into is sent.
 
+use super::batcher::{Batcher, Item};
 use super::{ExportBatch, Exporter, FailureKind, encoded_len};
-use crate::config::{BatchConfig, DestinationConfig, OnFull, RetryConfig, TenancyConfig};
+use crate::config::{DestinationConfig, DestinationKind, OnFull, RetryConfig, TenancyConfig};
 use crate::metrics::{DropReason, Metrics};
 use crate::otlp::signal_name;
 use crate::router::count_by_tenant;
@@ -41,15 +42,6 @@ pub enum Enqueue {
     Wait,
 }
 
-struct Item {
-    batch: ExportBatch,
-    records: u64,
-    /// Records per tenant, for the per-tenant export and drop metrics.
-    tenants: Vec<(String, u64)>,
-    /// The payload's encoded size, counted against `max_bytes` while it waits.
-    bytes: usize,
-}
-
 /// A destination's queue and workers.
 pub struct DestinationQueue {
     name: String,
@@ -65,13 +57,17 @@ pub struct DestinationQueue {
     unknown_tenant: String,
     /// `queue.max_bytes`.
     max_bytes: usize,
-    /// Encoded bytes of the payloads waiting in the channel (reserved just before a payload
-    /// is sent into it, released when a worker takes it out).
+    /// Encoded bytes of the payloads waiting in the channel or an open request (reserved just
+    /// before a payload is sent into the channel, released when its request is sent).
     bytes: AtomicUsize,
     /// Woken when bytes are released or the queue closes, for `block` senders.
     room: tokio::sync::Notify,
     /// Held while the gauges are read and set (see [`DestinationQueue::publish`]).
     gauges: Mutex<()>,
+    /// The export requests being filled from the channel's payloads.
+    open: Mutex<Batcher>,
+    /// Woken when a request opens in an empty batcher, so idle workers wait for its due time.
+    opened: tokio::sync::Notify,
 }
 
 impl DestinationQueue {
@@ -99,11 +95,18 @@ impl DestinationQueue {
             bytes: AtomicUsize::new(0),
             room: tokio::sync::Notify::new(),
             gauges: Mutex::new(()),
+            open: Mutex::new(Batcher::new(
+                config.batch.max_records,
+                Duration::from_millis(config.batch.timeout_ms),
+                // A file is written in queue order.
+                config.kind == DestinationKind::File,
+            )),
+            opened: tokio::sync::Notify::new(),
         });
         let handles = (0..workers.max(1))
             .map(|_| {
-                let (q, retry, batch) = (queue.clone(), config.retry.clone(), config.batch.clone());
-                tokio::spawn(async move { q.work(&retry, &batch).await })
+                let (q, retry) = (queue.clone(), config.retry.clone());
+                tokio::spawn(async move { q.work(&retry).await })
             })
             .collect();
         *queue.workers.lock().expect("fresh mutex") = handles;
@@ -189,7 +192,8 @@ impl DestinationQueue {
     /// reading last, e.g. a queue shown non-empty after it drained.
     fn publish(&self) {
         let _order = self.gauges.lock().unwrap_or_else(PoisonError::into_inner);
-        self.metrics.queue_depth(&self.name, self.rx.len());
+        let open = self.batcher().len();
+        self.metrics.queue_depth(&self.name, self.rx.len() + open);
         self.metrics
             .queue_bytes(&self.name, self.bytes.load(Ordering::Acquire));
     }
@@ -266,59 +270,71 @@ impl DestinationQueue {
         })
     }
 
-    /// A worker: takes queued payloads, merges compatible ones (same signal and tenant) up to
-    /// the batch limits, and delivers each merged request. Ends when the queue is closed and
-    /// empty, after delivering what it holds.
-    async fn work(&self, retry: &RetryConfig, batch: &BatchConfig) {
-        let linger = Duration::from_millis(batch.timeout_ms);
-        let mut open: Option<(Item, Instant)> = None;
+    fn batcher(&self) -> std::sync::MutexGuard<'_, Batcher> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A worker: takes queued payloads into the open export requests (one per signal and
+    /// tenant, see [`Batcher`]) and sends each request when it is full or due. Ends when the
+    /// queue is closed and empty, after sending what is open.
+    async fn work(&self, retry: &RetryConfig) {
         loop {
-            let received = match &open {
-                None => self.rx.recv().await.ok(),
-                Some((_, deadline)) => {
-                    match tokio::time::timeout_at((*deadline).into(), self.rx.recv()).await {
-                        Ok(next) => next.ok(),
-                        Err(_elapsed) => {
-                            if let Some((item, _)) = open.take() {
-                                self.deliver(item, retry).await;
-                            }
-                            continue;
-                        }
-                    }
+            // Registered before reading the due time, so a request opened meanwhile wakes us.
+            let opened = self.opened.notified();
+            let mut opened = std::pin::pin!(opened);
+            opened.as_mut().enable();
+            let due = {
+                let mut open = self.batcher();
+                match open.take_first(Some(Instant::now())) {
+                    Some(item) => Err(item),
+                    None => Ok(open.next_due()),
                 }
+            };
+            let due = match due {
+                Err(item) => {
+                    self.send(item, retry).await;
+                    continue;
+                }
+                Ok(due) => due,
+            };
+            let received = tokio::select! {
+                received = self.rx.recv() => received.ok(),
+                () = sleep_until(due) => continue,
+                () = opened => continue,
             };
             let Some(item) = received else {
-                if let Some((item, _)) = open.take() {
-                    self.deliver(item, retry).await;
-                }
-                return;
-            };
-            self.release(item.bytes);
-            open = match open.take() {
-                None => Some((item, Instant::now() + linger)),
-                Some((mut acc, deadline))
-                    if acc.records + item.records <= batch.max_records as u64 =>
-                {
-                    match merge(&mut acc, item) {
-                        None => Some((acc, deadline)),
-                        Some(other) => {
-                            self.deliver(acc, retry).await;
-                            Some((other, Instant::now() + linger))
-                        }
-                    }
-                }
-                Some((acc, _)) => {
-                    self.deliver(acc, retry).await;
-                    Some((item, Instant::now() + linger))
+                // Closed and drained: what is still open goes now.
+                loop {
+                    let next = self.batcher().take_first(None);
+                    let Some(item) = next else { return };
+                    self.send(item, retry).await;
                 }
             };
-            if let Some((acc, _)) = &open
-                && (linger.is_zero() || acc.records >= batch.max_records as u64)
-                && let Some((acc, _)) = open.take()
-            {
-                self.deliver(acc, retry).await;
+            let ready = {
+                let mut open = self.batcher();
+                let was_empty = open.len() == 0;
+                let mut ready = open.add(item, Instant::now());
+                // Open requests count against `max_bytes`: past half of it the oldest leaves
+                // early, so the queue does not refuse payloads for ones only lingering.
+                if open.bytes() > self.max_bytes / 2 {
+                    ready.extend(open.take_first(None));
+                }
+                if was_empty && open.len() > 0 {
+                    self.opened.notify_waiters();
+                }
+                ready
+            };
+            self.publish();
+            for item in ready {
+                self.send(item, retry).await;
             }
         }
+    }
+
+    /// Sends a request that left the batcher: its bytes no longer count against the queue.
+    async fn send(&self, item: Item, retry: &RetryConfig) {
+        self.release(item.bytes);
+        self.deliver(item, retry).await;
     }
 
     async fn deliver(&self, item: Item, retry: &RetryConfig) {
@@ -385,11 +401,17 @@ impl DestinationQueue {
         tracing::error!(destination = %self.name, records = item.records, "shutdown deadline passed before the batch was delivered: dropped");
     }
 
-    /// Takes every payload still in the channel out and counts its records as dropped at
-    /// shutdown; returns how many batches and records that was.
+    /// Takes every payload still in the channel or an open request out and counts its records
+    /// as dropped at shutdown; returns how many batches and records that was.
     fn abandon_queued(&self) -> (usize, u64) {
         let (mut batches, mut records) = (0, 0);
-        while let Ok(item) = self.rx.try_recv() {
+        let take = || {
+            self.rx
+                .try_recv()
+                .ok()
+                .or_else(|| self.batcher().take_first(None))
+        };
+        while let Some(item) = take() {
             self.release(item.bytes);
             let signal = signal_name(item.batch.payload.signal());
             self.metrics.destination_dropped(
@@ -433,39 +455,12 @@ impl DestinationQueue {
     }
 }
 
-/// Appends `item` to `acc` when both are of the same signal and tenant; otherwise hands
-/// `item` back.
-fn merge(acc: &mut Item, item: Item) -> Option<Item> {
-    use crate::otlp::Payload::{Logs, Metrics, Traces};
-    if acc.batch.tenant != item.batch.tenant {
-        return Some(item);
+/// Waits until `due`, or for ever.
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due.into()).await,
+        None => std::future::pending().await,
     }
-    match (&mut acc.batch.payload, item.batch.payload) {
-        (Traces(a), Traces(b)) => a.resource_spans.extend(b.resource_spans),
-        (Logs(a), Logs(b)) => a.resource_logs.extend(b.resource_logs),
-        (Metrics(a), Metrics(b)) => a.resource_metrics.extend(b.resource_metrics),
-        (_, payload) => {
-            let batch = ExportBatch {
-                payload,
-                tenant: item.batch.tenant,
-            };
-            return Some(Item {
-                batch,
-                records: item.records,
-                tenants: item.tenants,
-                bytes: item.bytes,
-            });
-        }
-    }
-    acc.records += item.records;
-    acc.bytes += item.bytes;
-    for (tenant, n) in item.tenants {
-        match acc.tenants.iter_mut().find(|(t, _)| *t == tenant) {
-            Some((_, m)) => *m += n,
-            None => acc.tenants.push((tenant, n)),
-        }
-    }
-    None
 }
 
 async fn futures_join(handles: Vec<JoinHandle<()>>) {

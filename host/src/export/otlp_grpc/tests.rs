@@ -645,3 +645,63 @@ fn client_certificate_problems_name_the_destination_field_and_file() {
         "{err}"
     );
 }
+
+/// Payloads of three tenants and two signals, interleaved as client requests arrive, leave a
+/// per-tenant destination as one request per tenant and signal once their linger is over,
+/// without a shutdown to flush them.
+#[tokio::test]
+async fn interleaved_tenants_are_merged_per_tenant_and_sent_when_due() {
+    use crate::config::TenancyConfig;
+    use crate::export::queue::{DestinationQueue, Enqueue};
+    use crate::metrics::Metrics;
+    let (collector, addr) = serve(false).await;
+    let config = destination(&format!(
+        "endpoint = \"http://{addr}\"\ncompression = \"none\"\n\
+         batch = {{ max_records = 1000, timeout_ms = 2000 }}\n\
+         [headers]\nx-tenant = \"{{tenant}}\"\n"
+    ));
+    let queue = DestinationQueue::start(
+        &config,
+        2,
+        Arc::new(OtlpGrpcExporter::new(&config).unwrap()),
+        Arc::new(Metrics::new(10)),
+        &TenancyConfig::default(),
+    );
+    for _ in 0..2 {
+        for tenant in ["a", "b", "c"] {
+            for payload in [traces(), logs()] {
+                queue
+                    .enqueue(batch(payload, Some(tenant)), Enqueue::Wait)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    let mut received = Vec::new();
+    crate::export::testkit::wait_until("six merged requests", || {
+        received.extend(collector.received());
+        received.len() >= 6
+    })
+    .await;
+    let mut got: Vec<(String, usize, usize)> = received
+        .iter()
+        .map(|r| {
+            let tenant = r.headers["x-tenant"].to_str().unwrap().to_string();
+            match &r.payload {
+                Payload::Traces(t) => (tenant, t.resource_spans.len(), 0),
+                Payload::Logs(l) => (tenant, 0, l.resource_logs.len()),
+                Payload::Metrics(_) => panic!("no metrics were sent"),
+            }
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, usize, usize)> = ["a", "b", "c"]
+        .into_iter()
+        .flat_map(|t| [(t.to_string(), 0, 2), (t.to_string(), 2, 0)])
+        .collect();
+    assert_eq!(got, want);
+    queue
+        .shutdown(std::time::Instant::now() + Duration::from_secs(5))
+        .await;
+    assert!(collector.received().is_empty(), "nothing was left to flush");
+}
