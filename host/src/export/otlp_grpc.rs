@@ -8,14 +8,17 @@ use super::otlp_common::{
 };
 use super::{ExportBatch, ExportError, Exporter, FailureKind};
 use crate::config::{Compression, DestinationConfig};
-use crate::otlp::Payload;
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use crate::otlp::{Payload, protobuf};
+use bytes::{BufMut, Bytes};
+use http::uri::PathAndQuery;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
-use tonic::codec::CompressionEncoding;
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
@@ -203,38 +206,111 @@ impl OtlpGrpcExporter {
         request
     }
 
-    async fn call(
+    /// One `Export` call of an encoded request, answered by a `Response`.
+    async fn call<Response>(
+        &self,
+        channel: Channel,
+        request: tonic::Request<Bytes>,
+        path: &'static str,
+    ) -> Result<Response, ExportError>
+    where
+        Response: prost::Message + Default + Send + 'static,
+    {
+        let mut grpc = tonic::client::Grpc::new(channel)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd);
+        if let Some(encoding) = self.compression {
+            grpc = grpc.send_compressed(encoding);
+        }
+        grpc.ready()
+            .await
+            .map_err(|e| ExportError::retryable(format!("gRPC channel not ready: {e}")))?;
+        let codec = EncodedCodec::<Response>(PhantomData);
+        let response = grpc
+            .unary(request, PathAndQuery::from_static(path), codec)
+            .await
+            .map_err(classify)?;
+        Ok(response.into_inner())
+    }
+
+    async fn export_encoded(
         &self,
         channel: Channel,
         metadata: MetadataMap,
-        payload: Payload,
+        payload: &Payload,
     ) -> Result<(), ExportError> {
-        // The three generated clients share no trait; one macro keeps their calls identical.
-        macro_rules! export {
-            ($client:ident, $request:expr, $signal:literal, $rejected:ident) => {{
-                let mut client = $client::new(channel)
-                    .accept_compressed(CompressionEncoding::Gzip)
-                    .accept_compressed(CompressionEncoding::Zstd);
-                if let Some(encoding) = self.compression {
-                    client = client.send_compressed(encoding);
-                }
-                let response = client
-                    .export(self.request($request, metadata))
-                    .await
-                    .map_err(classify)?;
-                let partial = response.into_inner().partial_success.unwrap_or_default();
-                ($signal, partial.$rejected, partial.error_message)
-            }};
-        }
+        let request = self.request(Bytes::from(protobuf::encode(payload)), metadata);
         let (signal, rejected, message) = match payload {
-            Payload::Traces(r) => export!(TraceServiceClient, r, "traces", rejected_spans),
-            Payload::Logs(r) => export!(LogsServiceClient, r, "logs", rejected_log_records),
-            Payload::Metrics(r) => {
-                export!(MetricsServiceClient, r, "metrics", rejected_data_points)
+            Payload::Traces(_) => {
+                let path = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+                let r: ExportTraceServiceResponse = self.call(channel, request, path).await?;
+                let p = r.partial_success.unwrap_or_default();
+                ("traces", p.rejected_spans, p.error_message)
+            }
+            Payload::Logs(_) => {
+                let path = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+                let r: ExportLogsServiceResponse = self.call(channel, request, path).await?;
+                let p = r.partial_success.unwrap_or_default();
+                ("logs", p.rejected_log_records, p.error_message)
+            }
+            Payload::Metrics(_) => {
+                let path = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+                let r: ExportMetricsServiceResponse = self.call(channel, request, path).await?;
+                let p = r.partial_success.unwrap_or_default();
+                ("metrics", p.rejected_data_points, p.error_message)
             }
         };
         report_partial_success(&self.name, signal, rejected, &message);
         Ok(())
+    }
+}
+
+/// A tonic codec that sends a request already encoded and decodes the response with prost.
+/// The exporter encodes from the queue's batch (kept for retries) into one buffer of the
+/// exact size, instead of deep-copying the batch for tonic's generated client to own and
+/// encode into a buffer grown by doubling.
+struct EncodedCodec<Response>(PhantomData<Response>);
+
+impl<Response: prost::Message + Default + Send + 'static> Codec for EncodedCodec<Response> {
+    type Encode = Bytes;
+    type Decode = Response;
+    type Encoder = BytesEncoder;
+    type Decoder = ProstDecoder<Response>;
+
+    fn encoder(&mut self) -> BytesEncoder {
+        BytesEncoder
+    }
+
+    fn decoder(&mut self) -> ProstDecoder<Response> {
+        ProstDecoder(PhantomData)
+    }
+}
+
+/// Writes encoded bytes as the message.
+struct BytesEncoder;
+
+impl Encoder for BytesEncoder {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.reserve(item.len());
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+/// Decodes a response message.
+struct ProstDecoder<Response>(PhantomData<Response>);
+
+impl<Response: prost::Message + Default> Decoder for ProstDecoder<Response> {
+    type Item = Response;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Response>, Status> {
+        Response::decode(src)
+            .map(Some)
+            .map_err(|e| Status::internal(format!("undecodable response: {e}")))
     }
 }
 
@@ -245,10 +321,9 @@ impl Exporter for OtlpGrpcExporter {
         let uri = self.endpoint.render(tenant, TenantIn::Url, "endpoint")?;
         let channel = self.channel(&uri)?;
         let metadata = self.metadata(tenant)?;
-        // tonic encodes the request itself and wants it owned: the batch is kept for retries.
-        let payload = batch.payload.clone();
+        let call = self.export_encoded(channel, metadata, &batch.payload);
         // Bounds connecting too, which the channel's own request timeout does not cover.
-        match tokio::time::timeout(self.timeout, self.call(channel, metadata, payload)).await {
+        match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => result,
             Err(_) => Err(ExportError::retryable(format!(
                 "gRPC export timed out after {} ms",
