@@ -396,8 +396,9 @@ pub struct QueueConfig {
     /// What a full queue does (full by count or by bytes).
     #[serde(default)]
     pub on_full: OnFull,
-    /// Encoded (protobuf) bytes of the queued payloads at most. A single payload larger than
-    /// this is queued only when the queue is empty.
+    /// Encoded (protobuf) bytes of the destination's payloads at most: waiting, being merged
+    /// or being sent. A single payload larger than this is queued only when the queue holds
+    /// nothing.
     #[serde(default = "queue_max_bytes")]
     pub max_bytes: usize,
 }

@@ -28,13 +28,7 @@ impl Item {
 
     /// Appends `other`'s records; both must have the same key.
     fn absorb(&mut self, other: Item) {
-        use crate::otlp::Payload::{Logs, Metrics, Traces};
-        match (&mut self.batch.payload, other.batch.payload) {
-            (Traces(a), Traces(b)) => a.resource_spans.extend(b.resource_spans),
-            (Logs(a), Logs(b)) => a.resource_logs.extend(b.resource_logs),
-            (Metrics(a), Metrics(b)) => a.resource_metrics.extend(b.resource_metrics),
-            _ => unreachable!("only payloads of the same signal share a key"),
-        }
+        self.batch.payload.absorb(other.batch.payload);
         self.records += other.records;
         self.bytes += other.bytes;
         for (tenant, n) in other.tenants {
@@ -186,7 +180,7 @@ mod tests {
         };
         Item {
             batch: ExportBatch {
-                payload,
+                payload: payload.into(),
                 tenant: Some(tenant.to_string()),
             },
             records,
@@ -215,7 +209,7 @@ mod tests {
         let ready = b.add(item(Signal::Span, "a", 3), t0);
         assert_eq!(tenants(&ready), [("a".to_string(), 9)]);
         assert_eq!(ready[0].tenants, [("a".to_string(), 9)]);
-        let Payload::Traces(r) = &ready[0].batch.payload else {
+        let crate::export::Body::Decoded(Payload::Traces(r)) = &ready[0].batch.payload else {
             panic!("spans")
         };
         assert_eq!(r.resource_spans.len(), 3);

@@ -97,7 +97,7 @@ impl Exports {
             return queue
                 .enqueue(
                     ExportBatch {
-                        payload,
+                        payload: payload.into(),
                         tenant: None,
                     },
                     mode,
@@ -109,7 +109,7 @@ impl Exports {
             queue
                 .enqueue(
                     ExportBatch {
-                        payload: part,
+                        payload: part.into(),
                         tenant: Some(tenant),
                     },
                     mode,

@@ -133,7 +133,11 @@ impl Exporter for FileExporter {
         // A full disk may clear; anything else about a local file will not. Flushed per
         // batch: a record counted as exported is in the file (handed to the OS), where a
         // reader tailing it sees it.
-        sink.write(&batch.payload)
+        let payload = batch
+            .payload
+            .decoded()
+            .map_err(|e| ExportError::permanent(format!("queued records do not decode: {e}")))?;
+        sink.write(&payload)
             .and_then(|()| sink.flush())
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::StorageFull | std::io::ErrorKind::Interrupted => {

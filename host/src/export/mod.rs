@@ -2,6 +2,7 @@
 //! bounded queue and workers ([`queue`]) so a slow or dead destination never delays another.
 
 mod batcher;
+pub mod body;
 pub mod exports;
 pub mod file;
 mod otlp_common;
@@ -12,14 +13,15 @@ pub mod queue;
 pub(crate) mod testkit;
 
 use crate::otlp::Payload;
+pub use body::Body;
 use std::time::Duration;
 
 /// One delivery: the records of one destination, all of one tenant when the destination is
 /// per tenant.
 #[derive(Debug, Clone)]
 pub struct ExportBatch {
-    /// The records.
-    pub payload: Payload,
+    /// The records (encoded once queued for a destination that sends protobuf).
+    pub payload: Body,
     /// Their tenant, when the destination templates `{tenant}` (else `None`).
     pub tenant: Option<String>,
 }
@@ -82,6 +84,12 @@ pub trait Exporter: Send + Sync + 'static {
     /// Delivers one batch; called concurrently by the destination's queue workers, and again
     /// with the same batch when a retryable failure is retried (hence the reference).
     async fn export(&self, batch: &ExportBatch) -> Result<(), ExportError>;
+
+    /// Whether this exporter sends protobuf: its queue then encodes payloads as they are
+    /// queued and holds them encoded (see [`body`]).
+    fn sends_protobuf(&self) -> bool {
+        false
+    }
 
     /// Flushes anything buffered (called on shutdown, after the queue drained).
     async fn flush(&self) -> Result<(), ExportError> {

@@ -3,7 +3,7 @@
 //! a server's message is shortened before it is logged.
 
 use crate::config::io::DestinationConfig;
-use crate::otlp::Payload;
+use sluice_plugin_sdk::Signal;
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -391,11 +391,11 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// The three signals' OTLP names: `traces`, `logs`, `metrics`.
-pub(crate) fn signal_path(payload: &Payload) -> &'static str {
-    match payload {
-        Payload::Traces(_) => "traces",
-        Payload::Logs(_) => "logs",
-        Payload::Metrics(_) => "metrics",
+pub(crate) fn signal_path(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Span => "traces",
+        Signal::Log => "logs",
+        Signal::MetricPoint => "metrics",
     }
 }
 

@@ -6,14 +6,14 @@ use super::otlp_common::{
     ClientIdentity, Template, TenantIn, config_error, endpoint_template, error_chain, read_ca,
     read_client_identity, report_partial_success, retry_info, server_message,
 };
-use super::{ExportBatch, ExportError, Exporter, FailureKind};
+use super::{Body, ExportBatch, ExportError, Exporter, FailureKind};
 use crate::config::{Compression, DestinationConfig};
-use crate::otlp::{Payload, protobuf};
 use bytes::{BufMut, Bytes};
 use http::uri::PathAndQuery;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use sluice_plugin_sdk::Signal;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Mutex, PoisonError};
@@ -210,7 +210,7 @@ impl OtlpGrpcExporter {
     async fn call<Response>(
         &self,
         channel: Channel,
-        request: tonic::Request<Bytes>,
+        request: tonic::Request<Vec<Bytes>>,
         path: &'static str,
     ) -> Result<Response, ExportError>
     where
@@ -237,23 +237,23 @@ impl OtlpGrpcExporter {
         &self,
         channel: Channel,
         metadata: MetadataMap,
-        payload: &Payload,
+        payload: &Body,
     ) -> Result<(), ExportError> {
-        let request = self.request(Bytes::from(protobuf::encode(payload)), metadata);
-        let (signal, rejected, message) = match payload {
-            Payload::Traces(_) => {
+        let request = self.request(payload.protobuf_parts(), metadata);
+        let (signal, rejected, message) = match payload.signal() {
+            Signal::Span => {
                 let path = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
                 let r: ExportTraceServiceResponse = self.call(channel, request, path).await?;
                 let p = r.partial_success.unwrap_or_default();
                 ("traces", p.rejected_spans, p.error_message)
             }
-            Payload::Logs(_) => {
+            Signal::Log => {
                 let path = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
                 let r: ExportLogsServiceResponse = self.call(channel, request, path).await?;
                 let p = r.partial_success.unwrap_or_default();
                 ("logs", p.rejected_log_records, p.error_message)
             }
-            Payload::Metrics(_) => {
+            Signal::MetricPoint => {
                 let path = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
                 let r: ExportMetricsServiceResponse = self.call(channel, request, path).await?;
                 let p = r.partial_success.unwrap_or_default();
@@ -265,14 +265,15 @@ impl OtlpGrpcExporter {
     }
 }
 
-/// A tonic codec that sends a request already encoded and decodes the response with prost.
+/// A tonic codec that sends a request already encoded (in parts, concatenated into tonic's
+/// buffer) and decodes the response with prost.
 /// The exporter encodes from the queue's batch (kept for retries) into one buffer of the
 /// exact size, instead of deep-copying the batch for tonic's generated client to own and
 /// encode into a buffer grown by doubling.
 struct EncodedCodec<Response>(PhantomData<Response>);
 
 impl<Response: prost::Message + Default + Send + 'static> Codec for EncodedCodec<Response> {
-    type Encode = Bytes;
+    type Encode = Vec<Bytes>;
     type Decode = Response;
     type Encoder = BytesEncoder;
     type Decoder = ProstDecoder<Response>;
@@ -286,16 +287,18 @@ impl<Response: prost::Message + Default + Send + 'static> Codec for EncodedCodec
     }
 }
 
-/// Writes encoded bytes as the message.
+/// Writes the parts of an encoded message.
 struct BytesEncoder;
 
 impl Encoder for BytesEncoder {
-    type Item = Bytes;
+    type Item = Vec<Bytes>;
     type Error = Status;
 
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.reserve(item.len());
-        dst.put_slice(&item);
+    fn encode(&mut self, parts: Vec<Bytes>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.reserve(parts.iter().map(Bytes::len).sum());
+        for part in &parts {
+            dst.put_slice(part);
+        }
         Ok(())
     }
 }
@@ -316,6 +319,10 @@ impl<Response: prost::Message + Default> Decoder for ProstDecoder<Response> {
 
 #[async_trait::async_trait]
 impl Exporter for OtlpGrpcExporter {
+    fn sends_protobuf(&self) -> bool {
+        true
+    }
+
     async fn export(&self, batch: &ExportBatch) -> Result<(), ExportError> {
         let tenant = batch.tenant.as_deref();
         let uri = self.endpoint.render(tenant, TenantIn::Url, "endpoint")?;

@@ -9,7 +9,7 @@ use super::otlp_common::{
 };
 use super::{ExportBatch, ExportError, Exporter, FailureKind};
 use crate::config::{Compression, DestinationConfig, Encoding};
-use crate::otlp::{Payload, json, protobuf};
+use crate::otlp::json;
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{HeaderName, HeaderValue, Request, StatusCode, Uri};
@@ -164,9 +164,9 @@ impl OtlpHttpExporter {
     }
 
     /// `{endpoint}/v1/{signal}`, or the endpoint itself when it already ends that way.
-    fn url(&self, tenant: Option<&str>, payload: &Payload) -> Result<Uri, ExportError> {
+    fn url(&self, tenant: Option<&str>, signal: &str) -> Result<Uri, ExportError> {
         let base = self.endpoint.render(tenant, TenantIn::Url, "endpoint")?;
-        let path = format!("/v1/{}", signal_path(payload));
+        let path = format!("/v1/{signal}");
         let url = if base.trim_end_matches('/').ends_with(&path) {
             base.into_owned()
         } else {
@@ -289,17 +289,26 @@ impl OtlpHttpExporter {
 
 #[async_trait::async_trait]
 impl Exporter for OtlpHttpExporter {
+    fn sends_protobuf(&self) -> bool {
+        self.encoding == Encoding::Protobuf
+    }
+
     async fn export(&self, batch: &ExportBatch) -> Result<(), ExportError> {
         let tenant = batch.tenant.as_deref();
-        let uri = self.url(tenant, &batch.payload)?;
-        let signal = signal_path(&batch.payload);
+        let signal = signal_path(batch.payload.signal());
+        let uri = self.url(tenant, signal)?;
         let raw = match self.encoding {
-            Encoding::Protobuf => protobuf::encode(&batch.payload),
-            Encoding::Json => json::encode_line(&batch.payload).into_bytes(),
+            Encoding::Protobuf => batch.payload.protobuf(),
+            Encoding::Json => {
+                let payload = batch.payload.decoded().map_err(|e| {
+                    ExportError::permanent(format!("queued records do not decode: {e}"))
+                })?;
+                Bytes::from(json::encode_line(&payload).into_bytes())
+            }
         };
         let compression = self.compression;
         let body = if compression == Compression::None {
-            Bytes::from(raw)
+            raw
         } else if raw.len() < BLOCKING_COMPRESSION_BYTES {
             compress(raw, compression)?
         } else {
@@ -322,9 +331,9 @@ impl Exporter for OtlpHttpExporter {
 }
 
 /// The encoded body, compressed.
-fn compress(raw: Vec<u8>, compression: Compression) -> Result<Bytes, ExportError> {
+fn compress(raw: Bytes, compression: Compression) -> Result<Bytes, ExportError> {
     let compressed = match compression {
-        Compression::None => return Ok(Bytes::from(raw)),
+        Compression::None => return Ok(raw),
         Compression::Gzip => {
             let mut encoder = flate2::write::GzEncoder::new(
                 Vec::with_capacity(raw.len() / 4),

@@ -5,10 +5,11 @@
 //! A queue is bounded twice: by batches (`capacity`) and by the encoded protobuf size of the
 //! payloads waiting in it (`max_bytes`); it is full when either bound is reached, and the
 //! destination's `on_full` policy applies the same way to both. A payload's bytes are counted
-//! from the moment it is queued until the export request it was merged into is sent.
+//! from the moment it is queued until the export request it was merged into was delivered
+//! (or given up).
 
 use super::batcher::{Batcher, Item};
-use super::{ExportBatch, Exporter, FailureKind, encoded_len};
+use super::{ExportBatch, Exporter, FailureKind};
 use crate::config::{DestinationConfig, DestinationKind, OnFull, RetryConfig, TenancyConfig};
 use crate::metrics::{DropReason, Metrics};
 use crate::otlp::signal_name;
@@ -57,8 +58,9 @@ pub struct DestinationQueue {
     unknown_tenant: String,
     /// `queue.max_bytes`.
     max_bytes: usize,
-    /// Encoded bytes of the payloads waiting in the channel or an open request (reserved just
-    /// before a payload is sent into the channel, released when its request is sent).
+    /// Encoded bytes of the payloads waiting in the channel, in an open request or being sent
+    /// (reserved just before a payload is sent into the channel, released when its request
+    /// was delivered or given up).
     bytes: AtomicUsize,
     /// Woken when bytes are released or the queue closes, for `block` senders.
     room: tokio::sync::Notify,
@@ -68,6 +70,8 @@ pub struct DestinationQueue {
     open: Mutex<Batcher>,
     /// Woken when a request opens in an empty batcher, so idle workers wait for its due time.
     opened: tokio::sync::Notify,
+    /// Payloads are encoded as they are queued (the exporter sends protobuf).
+    encode: bool,
 }
 
 impl DestinationQueue {
@@ -80,6 +84,7 @@ impl DestinationQueue {
         tenancy: &TenancyConfig,
     ) -> Arc<Self> {
         let (tx, rx) = async_channel::bounded(config.queue.capacity.max(1));
+        let encode = exporter.sends_protobuf();
         let queue = Arc::new(DestinationQueue {
             name: config.name.clone(),
             on_full: config.queue.on_full,
@@ -102,6 +107,7 @@ impl DestinationQueue {
                 config.kind == DestinationKind::File,
             )),
             opened: tokio::sync::Notify::new(),
+            encode,
         });
         let handles = (0..workers.max(1))
             .map(|_| {
@@ -213,9 +219,21 @@ impl DestinationQueue {
 
     /// Puts a batch on the queue.
     pub async fn enqueue(&self, batch: ExportBatch, mode: Enqueue) -> Result<(), QueueFull> {
-        let tenants = count_by_tenant(&batch.payload, &self.tenant_attribute, &self.unknown_tenant);
+        let tenants = match batch.payload.decoded() {
+            Ok(p) => count_by_tenant(&p, &self.tenant_attribute, &self.unknown_tenant),
+            Err(_) => Vec::new(),
+        };
         let records = tenants.iter().map(|(_, n)| n).sum();
-        let bytes = encoded_len(&batch.payload);
+        let (payload, bytes) = if self.encode {
+            batch.payload.into_encoded()
+        } else {
+            let n = batch.payload.encoded_len();
+            (batch.payload, n)
+        };
+        let batch = ExportBatch {
+            payload,
+            tenant: batch.tenant,
+        };
         let mut item = Item {
             batch,
             records,
@@ -331,10 +349,13 @@ impl DestinationQueue {
         }
     }
 
-    /// Sends a request that left the batcher: its bytes no longer count against the queue.
+    /// Sends a request that left the batcher. Its bytes count against the queue until it is
+    /// delivered or given up, so `max_bytes` bounds all the memory a destination's records
+    /// take, those being sent included.
     async fn send(&self, item: Item, retry: &RetryConfig) {
-        self.release(item.bytes);
+        let bytes = item.bytes;
         self.deliver(item, retry).await;
+        self.release(bytes);
     }
 
     async fn deliver(&self, item: Item, retry: &RetryConfig) {
@@ -534,7 +555,7 @@ mod batching_tests {
             DestinationQueue::start(d, 1, exporter, Arc::new(Metrics::new(10)), &config.tenancy);
         for i in 0..5 {
             let batch = ExportBatch {
-                payload: span_line(&format!("s{i}")),
+                payload: span_line(&format!("s{i}")).into(),
                 tenant: None,
             };
             queue.enqueue(batch, Enqueue::Wait).await.unwrap();

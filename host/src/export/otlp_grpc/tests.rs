@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::export::otlp_common::{ProtoAny, ProtoDuration, RetryInfo, RpcStatus};
+use crate::otlp::Payload;
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
 };
@@ -260,7 +261,7 @@ fn metrics() -> Payload {
 
 fn batch(payload: Payload, tenant: Option<&str>) -> ExportBatch {
     ExportBatch {
-        payload,
+        payload: payload.into(),
         tenant: tenant.map(str::to_owned),
     }
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::export::otlp_common::RpcStatus;
+use crate::otlp::{Payload, protobuf};
 use http::{HeaderMap, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -275,7 +276,7 @@ fn metrics() -> Payload {
 
 fn batch(payload: Payload, tenant: Option<&str>) -> ExportBatch {
     ExportBatch {
-        payload,
+        payload: payload.into(),
         tenant: tenant.map(str::to_owned),
     }
 }

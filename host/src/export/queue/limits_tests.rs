@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::config::{DestinationConfig, TenancyConfig};
+use crate::export::encoded_len;
 use crate::export::otlp_http::OtlpHttpExporter;
 use crate::export::testkit::{
     DEADLINE, Hang, answering, metric_value, wait_for_metric, wait_until,
@@ -53,7 +54,7 @@ fn traces(tenant: &str, spans: u8) -> Payload {
 
 fn batch(payload: Payload) -> ExportBatch {
     ExportBatch {
-        payload,
+        payload: payload.into(),
         tenant: None,
     }
 }
@@ -82,18 +83,28 @@ fn start(config: &DestinationConfig, metrics: &Arc<Metrics>) -> Arc<DestinationQ
 
 const BYTES: &str = r#"sluice_queue_bytes{destination="vendor"}"#;
 
-/// Queues one payload and waits until the only worker has taken it and is stuck exporting
-/// it to `hang`: from then on the queue only fills.
-async fn stick_the_worker(queue: &DestinationQueue, hang: &Hang, metrics: &Metrics) {
+/// Queues one payload of one span and waits until the only worker has taken it and is stuck
+/// exporting it to `hang`: from then on the queue only fills. The payload's bytes still count
+/// against the queue (until it is delivered or given up); returns them.
+async fn stick_the_worker(queue: &DestinationQueue, hang: &Hang, metrics: &Metrics) -> u64 {
+    let stuck = traces("stck", 1);
+    let size = encoded_len(&stuck) as u64;
     queue
-        .enqueue(batch(traces("stck", 1)), Enqueue::ByPolicy)
+        .enqueue(batch(stuck), Enqueue::ByPolicy)
         .await
         .unwrap();
     wait_until("the worker connects to the hanging destination", || {
         hang.accepted() >= 1
     })
     .await;
-    assert_eq!(metric_value(&metrics.encode(), BYTES), 0);
+    let text = metrics.encode();
+    assert_eq!(metric_value(&text, BYTES), size, "{text}");
+    assert_eq!(
+        metric_value(&text, r#"sluice_queue_depth{destination="vendor"}"#),
+        0,
+        "{text}"
+    );
+    size
 }
 
 async fn stop(queue: &DestinationQueue, hang: &Hang) {
@@ -112,11 +123,12 @@ async fn a_queue_full_by_bytes_rejects_and_reports_its_size() {
         hang.addr,
         &format!(
             "capacity = 100, on_full = \"reject\", max_bytes = {}",
-            2 * size
+            3 * size
         ),
     );
     let queue = start(&config, &metrics);
-    stick_the_worker(&queue, &hang, &metrics).await;
+    // The same size as one of acme's: the stuck request's bytes are a third of the room.
+    assert_eq!(stick_the_worker(&queue, &hang, &metrics).await, size as u64);
 
     for tenant in ["acme", "beta"] {
         assert!(queue.has_room(size));
@@ -125,7 +137,7 @@ async fn a_queue_full_by_bytes_rejects_and_reports_its_size() {
             .await
             .unwrap();
     }
-    // Two of the hundred batches, but all of the bytes.
+    // Two of the hundred batches waiting and one being sent, but all of the bytes.
     assert!(!queue.has_room(size) && queue.is_full_rejecting());
     let err = queue
         .enqueue(batch(traces("gmma", 1)), Enqueue::ByPolicy)
@@ -133,7 +145,7 @@ async fn a_queue_full_by_bytes_rejects_and_reports_its_size() {
         .unwrap_err();
     assert_eq!(err.destination, "vendor");
     let text = metrics.encode();
-    assert_eq!(metric_value(&text, BYTES), 2 * size as u64, "{text}");
+    assert_eq!(metric_value(&text, BYTES), 3 * size as u64, "{text}");
     assert_eq!(
         metric_value(&text, r#"sluice_queue_depth{destination="vendor"}"#),
         2
@@ -160,11 +172,15 @@ async fn a_payload_larger_than_max_bytes_is_queued_only_alone() {
         ),
     );
     let queue = start(&config, &metrics);
-    stick_the_worker(&queue, &hang, &metrics).await;
+    // Nothing held: it enters, and the worker gets stuck sending it.
     queue
         .enqueue(batch(big.clone()), Enqueue::ByPolicy)
         .await
         .unwrap();
+    wait_until("the worker connects to the hanging destination", || {
+        hang.accepted() >= 1
+    })
+    .await;
     assert!(queue.is_full_rejecting());
     queue
         .enqueue(batch(traces("acme", 1)), Enqueue::ByPolicy)
@@ -182,11 +198,11 @@ async fn drop_oldest_makes_room_by_bytes_and_counts_the_drop_per_destination_and
         hang.addr,
         &format!(
             "capacity = 100, on_full = \"drop_oldest\", max_bytes = {}",
-            2 * size
+            encoded_len(&traces("stck", 1)) + 2 * size
         ),
     );
     let queue = start(&config, &metrics);
-    stick_the_worker(&queue, &hang, &metrics).await;
+    let stuck = stick_the_worker(&queue, &hang, &metrics).await;
     for tenant in ["acme", "beta", "gmma"] {
         // `drop_oldest` never refuses.
         assert!(queue.has_room(size));
@@ -196,8 +212,12 @@ async fn drop_oldest_makes_room_by_bytes_and_counts_the_drop_per_destination_and
             .unwrap();
     }
     let text = metrics.encode();
-    assert_eq!(metric_value(&text, BYTES), 2 * size as u64, "{text}");
-    // acme's payload, the oldest, made room for gmma's.
+    assert_eq!(
+        metric_value(&text, BYTES),
+        stuck + 2 * size as u64,
+        "{text}"
+    );
+    // acme's payload, the oldest waiting, made room for gmma's.
     for (series, n) in [
         (
             r#"sluice_records_dropped_by_destination_total{signal="traces",destination="vendor",tenant="acme",reason="queue_full"}"#,
@@ -224,10 +244,13 @@ async fn block_waits_until_bytes_are_freed() {
     let metrics = Arc::new(Metrics::new(10));
     let config = destination(
         hang.addr,
-        &format!("capacity = 100, on_full = \"block\", max_bytes = {size}"),
+        &format!(
+            "capacity = 100, on_full = \"block\", max_bytes = {}",
+            2 * size
+        ),
     );
     let queue = start(&config, &metrics);
-    stick_the_worker(&queue, &hang, &metrics).await;
+    assert_eq!(stick_the_worker(&queue, &hang, &metrics).await, size as u64);
     queue
         .enqueue(batch(traces("acme", 1)), Enqueue::ByPolicy)
         .await
@@ -247,7 +270,7 @@ async fn block_waits_until_bytes_are_freed() {
         !waiting.is_finished(),
         "a full `block` queue must make the sender wait"
     );
-    assert_eq!(metric_value(&metrics.encode(), BYTES), size as u64);
+    assert_eq!(metric_value(&metrics.encode(), BYTES), 2 * size as u64);
 
     // The destination fails: the stuck payload is given up, the worker takes the next one,
     // and its bytes make room for the waiting sender.
