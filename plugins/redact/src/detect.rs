@@ -72,6 +72,8 @@ pub struct Scratch {
     /// holds (see [`Needs`]).
     run_needs: Vec<u32>,
     dot_needs: Vec<u32>,
+    /// The string tokens of the current JSON content value (see [`crate::json::parse`]).
+    pub(crate) json: crate::json::Strings,
 }
 
 /// A run whose need bits are not read yet (a run that really holds all 32 is just read again).
