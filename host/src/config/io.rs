@@ -427,13 +427,19 @@ fn queue_workers() -> usize {
 }
 
 /// Merging small payloads (one per client request) into larger export requests: a merged
-/// request is sent when it holds `max_records` records or `timeout_ms` after its first part.
+/// request is sent when it holds `max_records` records or `max_bytes` encoded bytes, or
+/// `timeout_ms` after its first part.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchConfig {
     /// Records per export request at most (a larger payload is sent alone, unsplit).
     #[serde(default = "batch_max_records")]
     pub max_records: usize,
+    /// Encoded (protobuf) bytes per export request at most (a larger payload is sent alone,
+    /// unsplit). The default fits the 4 MiB message limit gRPC servers (the OpenTelemetry
+    /// Collector's among them) apply unless configured otherwise.
+    #[serde(default = "batch_max_bytes")]
+    pub max_bytes: usize,
     /// How long the first part of a request waits for more; 0 sends every payload at once.
     #[serde(default = "batch_timeout_ms")]
     pub timeout_ms: u64,
@@ -443,6 +449,7 @@ impl Default for BatchConfig {
     fn default() -> Self {
         BatchConfig {
             max_records: batch_max_records(),
+            max_bytes: batch_max_bytes(),
             timeout_ms: batch_timeout_ms(),
         }
     }
@@ -450,6 +457,10 @@ impl Default for BatchConfig {
 
 fn batch_max_records() -> usize {
     8192
+}
+
+fn batch_max_bytes() -> usize {
+    4_000_000
 }
 
 fn batch_timeout_ms() -> u64 {

@@ -60,21 +60,23 @@ pub(super) struct Batcher {
     serial: u64,
     linger: Duration,
     max_records: u64,
+    max_bytes: usize,
     /// At most one open request, so requests leave in the order their payloads came (files).
     ordered: bool,
     bytes: usize,
 }
 
 impl Batcher {
-    /// Requests of at most `max_records` records (a larger payload goes alone), each sent
-    /// `linger` after its first part at the latest.
-    pub fn new(max_records: usize, linger: Duration, ordered: bool) -> Self {
+    /// Requests of at most `max_records` records and `max_bytes` encoded bytes (a larger
+    /// payload goes alone), each sent `linger` after its first part at the latest.
+    pub fn new(max_records: usize, max_bytes: usize, linger: Duration, ordered: bool) -> Self {
         Batcher {
             open: HashMap::new(),
             order: VecDeque::new(),
             serial: 0,
             linger,
             max_records: max_records.max(1) as u64,
+            max_bytes: max_bytes.max(1),
             ordered,
             bytes: 0,
         }
@@ -91,10 +93,10 @@ impl Batcher {
         {
             ready.extend(self.remove(&other));
         }
-        let fits = self
-            .open
-            .get(&key)
-            .is_some_and(|o| o.item.records + item.records <= self.max_records);
+        let fits = self.open.get(&key).is_some_and(|o| {
+            o.item.records + item.records <= self.max_records
+                && o.item.bytes + item.bytes <= self.max_bytes
+        });
         if !fits {
             ready.extend(self.remove(&key));
         }
@@ -112,7 +114,9 @@ impl Batcher {
                 self.open.insert(key.clone(), open);
             }
         }
-        if self.linger.is_zero() || self.open[&key].item.records >= self.max_records {
+        let open = &self.open[&key].item;
+        if self.linger.is_zero() || open.records >= self.max_records || open.bytes >= self.max_bytes
+        {
             ready.extend(self.remove(&key));
         }
         ready
@@ -199,7 +203,7 @@ mod tests {
     #[test]
     fn interleaved_tenants_and_signals_fill_their_own_requests() {
         let t0 = Instant::now();
-        let mut b = Batcher::new(10, Duration::from_secs(1), false);
+        let mut b = Batcher::new(10, 1 << 20, Duration::from_secs(1), false);
         for tenant in ["a", "b", "a", "c", "b", "a"] {
             assert!(b.add(item(Signal::Span, tenant, 3), t0).is_empty());
         }
@@ -220,7 +224,7 @@ mod tests {
     fn requests_fall_due_in_the_order_they_opened() {
         let t0 = Instant::now();
         let linger = Duration::from_millis(200);
-        let mut b = Batcher::new(100, linger, false);
+        let mut b = Batcher::new(100, 1 << 20, linger, false);
         b.add(item(Signal::Span, "a", 1), t0);
         b.add(item(Signal::Span, "b", 1), t0 + Duration::from_millis(50));
         b.add(item(Signal::Span, "a", 1), t0 + Duration::from_millis(100));
@@ -250,7 +254,7 @@ mod tests {
     #[test]
     fn a_full_request_or_no_linger_sends_at_once_and_a_big_payload_goes_alone() {
         let t0 = Instant::now();
-        let mut b = Batcher::new(10, Duration::from_secs(1), false);
+        let mut b = Batcher::new(10, 1 << 20, Duration::from_secs(1), false);
         assert!(b.add(item(Signal::Span, "a", 4), t0).is_empty());
         assert_eq!(
             tenants(&b.add(item(Signal::Span, "a", 6), t0)),
@@ -258,7 +262,7 @@ mod tests {
         );
         let ready = b.add(item(Signal::Span, "b", 25), t0);
         assert_eq!(tenants(&ready), [("b".into(), 25)]);
-        let mut now = Batcher::new(10, Duration::ZERO, false);
+        let mut now = Batcher::new(10, 1 << 20, Duration::ZERO, false);
         assert_eq!(
             tenants(&now.add(item(Signal::Span, "a", 1), t0)),
             [("a".into(), 1)]
@@ -267,9 +271,27 @@ mod tests {
     }
 
     #[test]
+    fn a_request_is_also_full_by_bytes() {
+        let t0 = Instant::now();
+        // 10 bytes per record: 95 bytes hold 9 records.
+        let mut b = Batcher::new(100, 95, Duration::from_secs(1), false);
+        assert!(b.add(item(Signal::Span, "a", 5), t0).is_empty());
+        assert_eq!(
+            tenants(&b.add(item(Signal::Span, "a", 5), t0)),
+            [("a".into(), 5)]
+        );
+        assert!(b.add(item(Signal::Span, "a", 4), t0).is_empty());
+        let sent = b.add(item(Signal::Span, "a", 1), t0);
+        assert_eq!(tenants(&sent), [("a".into(), 9)]);
+        let alone = b.add(item(Signal::Span, "b", 12), t0);
+        assert_eq!(tenants(&alone), [("b".into(), 12)]);
+        assert_eq!((b.len(), b.bytes()), (1, 10));
+    }
+
+    #[test]
     fn ordered_keeps_one_open_request_so_payloads_leave_in_arrival_order() {
         let t0 = Instant::now();
-        let mut b = Batcher::new(100, Duration::from_secs(1), true);
+        let mut b = Batcher::new(100, 1 << 20, Duration::from_secs(1), true);
         assert!(b.add(item(Signal::Span, "a", 1), t0).is_empty());
         assert!(b.add(item(Signal::Span, "a", 1), t0).is_empty());
         assert_eq!(

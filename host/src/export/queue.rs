@@ -102,6 +102,7 @@ impl DestinationQueue {
             gauges: Mutex::new(()),
             open: Mutex::new(Batcher::new(
                 config.batch.max_records,
+                config.batch.max_bytes,
                 Duration::from_millis(config.batch.timeout_ms),
                 // A file is written in queue order.
                 config.kind == DestinationKind::File,
