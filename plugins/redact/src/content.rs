@@ -458,13 +458,7 @@ mod tests {
             "type",
             "api_key",
         ];
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::samples::picker(0x1234_5678_9abc_def1);
         let text = |next: &mut dyn FnMut(usize) -> usize| -> String {
             (0..next(40)).map(|_| parts[next(parts.len())]).collect()
         };

@@ -56,16 +56,21 @@ const VOCAB: &str = "the a to of and in is for that with on your this it can be 
     yesterday week month quickly carefully available expected missing duplicate pending \
     approved rejected";
 
-/// Prose strings of about `bytes` bytes in total.
-pub fn prose(bytes: usize) -> Vec<String> {
-    let words: Vec<&str> = VOCAB.split_whitespace().collect();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move |n: usize| {
+/// A deterministic xorshift picker: each call gives an index below its argument, the same
+/// sequence for the same seed (samples and tests must not change from run to run).
+pub fn picker(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n: usize| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         (seed % n as u64) as usize
-    };
+    }
+}
+
+/// Prose strings of about `bytes` bytes in total.
+pub fn prose(bytes: usize) -> Vec<String> {
+    let words: Vec<&str> = VOCAB.split_whitespace().collect();
+    let mut next = picker(0x9e37_79b9_7f4a_7c15);
     let mut out = Vec::new();
     let mut total = 0;
     while total < bytes {
