@@ -13,7 +13,7 @@ use regex::RegexSet;
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{Anchored, Input, meta};
 
-use crate::assign::assignment_value;
+use crate::assign::{self, assignment_value};
 use crate::check::confirm;
 use crate::prefilter::{Hits, Prefilter};
 use crate::rules::{Capture, Check, Gate, Group, Shape, Start, shape};
@@ -467,6 +467,17 @@ impl Detector {
     /// else the whole match).
     fn search(&self, i: usize, input: &Input<'_>, scratch: &mut Scratch) -> Option<[usize; 4]> {
         let rule = &self.rules[i];
+        if rule.capture == Capture::Assignment
+            && !scratch.exact
+            && input.get_anchored() == Anchored::Yes
+            && input.end() == input.haystack().len()
+        {
+            // A search from an anchor (`anchored`): the matcher reads it, and the regex
+            // engine runs only for what the matcher cannot judge.
+            if let Ok(m) = assign::match_at(input.haystack(), input.start()) {
+                return m;
+            }
+        }
         let cache = scratch.caches[i].get_or_insert_with(|| rule.regex.create_cache());
         let groups = rule
             .regex

@@ -137,6 +137,8 @@ pub enum Capture {
     /// `password_assignment`'s value, parsed from the match (`name`, separator, quoted or
     /// bare value): the same span the groups give, without running a capture engine, which
     /// costs ten times the match itself. Falls back to the groups when the parse disagrees.
+    /// At an anchor the whole match is read without the regex (`assign::match_at`), which
+    /// knows only the built-in `password_assignment` pattern: no other rule may say this.
     Assignment,
 }
 
