@@ -9,7 +9,9 @@ use regex_automata::{Anchored, Input};
 use sluice_plugin_redact::assign::{Unsure, match_at};
 use sluice_plugin_redact::rules::{Capture, RuleDef, Start, builtin, compile_pattern};
 
-const CORPUS: &str = include_str!("../../../tests/redaction/corpus.jsonl");
+mod support;
+
+use support::Rng;
 
 fn rule() -> RuleDef {
     let mut found = builtin()
@@ -22,32 +24,10 @@ fn rule() -> RuleDef {
 }
 
 fn corpus() -> Vec<String> {
-    let mut out: Vec<String> = CORPUS
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_string))
-        .collect();
-    out.extend(sluice_plugin_redact::samples::clean(64 << 10));
+    let mut out = support::corpus_and_clean();
     out.extend(sluice_plugin_redact::samples::dense(64 << 10));
     out.extend(sluice_plugin_redact::samples::prose(64 << 10));
     out
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-        from[self.below(from.len())]
-    }
 }
 
 const NAMES: &[&str] = &[

@@ -5,17 +5,9 @@
 use sluice_plugin_redact::Redact;
 use sluice_plugin_redact::detect::Scratch;
 
-const CORPUS: &str = include_str!("../../../tests/redaction/corpus.jsonl");
+mod support;
 
-fn texts() -> Vec<String> {
-    let mut out: Vec<String> = CORPUS
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_string))
-        .collect();
-    out.extend(sluice_plugin_redact::samples::clean(64 << 10));
-    out
-}
+use support::corpus_and_clean as texts;
 
 /// Strings made of corpus pieces, cut at random places and glued with separators, so
 /// anchors land at every offset of a 64-byte block, at string ends, and next to each other.

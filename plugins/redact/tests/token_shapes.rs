@@ -7,40 +7,15 @@ use regex_automata::{Anchored, Input};
 use sluice_plugin_redact::rules::shape::{self, Alt, Part};
 use sluice_plugin_redact::rules::{RuleDef, Start, builtin, compile_pattern};
 
-const CORPUS: &str = include_str!("../../../tests/redaction/corpus.jsonl");
+mod support;
+
+use support::{Rng, corpus_and_clean as corpus};
 
 fn shaped() -> Vec<RuleDef> {
     builtin()
         .into_iter()
         .filter(|r| r.shape.is_some())
         .collect()
-}
-
-fn corpus() -> Vec<String> {
-    let mut out: Vec<String> = CORPUS
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_string))
-        .collect();
-    out.extend(sluice_plugin_redact::samples::clean(64 << 10));
-    out
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-        from[self.below(from.len())]
-    }
 }
 
 /// Bytes a generated token is made of: every class's members and the bytes next to them.

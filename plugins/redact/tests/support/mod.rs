@@ -219,3 +219,39 @@ impl RecordsApi for FakeBatch {
         Vec::new()
     }
 }
+
+/// The corpus's texts (`tests/redaction/corpus.jsonl`) and 64 KB of clean sample text: what
+/// the differential tests run every matcher over.
+pub fn corpus_and_clean() -> Vec<String> {
+    const CORPUS: &str = include_str!("../../../../tests/redaction/corpus.jsonl");
+    let mut out: Vec<String> = CORPUS
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_string))
+        .collect();
+    out.extend(sluice_plugin_redact::samples::clean(64 << 10));
+    out
+}
+
+/// A deterministic xorshift generator for generated test strings.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next value.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A value below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// One of `from`.
+    pub fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.below(from.len())]
+    }
+}
