@@ -94,6 +94,23 @@ impl Daemon {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
+        // Each receiver logs its address before `/readyz` says 200, but the thread reading
+        // stderr may not have taken the lines in yet: wait for one per configured receiver.
+        let receivers = config.matches("[[receivers]]").count();
+        let listening = |log: &str| {
+            log.lines()
+                .filter(|l| l.contains("receiver listening"))
+                .count()
+        };
+        while listening(&daemon.stderr()) < receivers {
+            assert!(
+                Instant::now() < deadline,
+                "sluice ready but not every receiver logged its address within {STARTUP:?}; \
+                 stderr:\n{}",
+                daemon.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
         for line in daemon
             .stderr()
             .lines()
