@@ -203,13 +203,12 @@ fn benches(c: &mut Criterion<Clock>) {
             .map(|(d, p)| format!("{d}: {} rows", p.record_count()))
             .collect();
         eprintln!("router_split/{name}: {}", rows.join(", "));
-        group.bench_function(*name, |b| {
-            b.iter_batched(
-                || Payload::Traces(decode()),
-                |p| split(black_box(p), masks, *n),
-                BatchSize::LargeInput,
-            )
-        });
+        arm(
+            &mut group,
+            name,
+            || Payload::Traces(decode()),
+            |p| split(p, masks, *n),
+        );
     }
     group.finish();
 }

@@ -1034,27 +1034,15 @@ fn genai(c: &mut Criterion<Clock>, runtime: &Runtime) {
     }
     let mut wasm = Chain::new(&loaded, None).expect("the chain's instances");
     let mut native = natives();
-    group.bench_function("chain_wasm", |b| {
-        b.iter_batched(
-            inputs,
-            |reqs| {
-                reqs.into_iter()
-                    .map(|r| run_wasm_chain(&mut wasm, black_box(r), &destinations))
-                    .collect::<Vec<_>>()
-            },
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "chain_wasm", inputs, |reqs| {
+        reqs.into_iter()
+            .map(|r| run_wasm_chain(&mut wasm, r, &destinations))
+            .collect::<Vec<_>>()
     });
-    group.bench_function("chain_native", |b| {
-        b.iter_batched(
-            inputs,
-            |reqs| {
-                reqs.into_iter()
-                    .map(|r| run_native_chain(&mut native, black_box(r), &destinations))
-                    .collect::<Vec<_>>()
-            },
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "chain_native", inputs, |reqs| {
+        reqs.into_iter()
+            .map(|r| run_native_chain(&mut native, r, &destinations))
+            .collect::<Vec<_>>()
     });
     group.finish();
 }
