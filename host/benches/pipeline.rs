@@ -30,7 +30,9 @@ mod common;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use common::{Clock, ROWS, arm, config, genai_batch, loopback_destinations, settle_allocator};
+use common::{
+    Clock, ROWS, arm, config, genai_batch, loopback_destinations, settle_allocator, view_with_texts,
+};
 use criterion::{BatchSize, Bencher, Criterion, Throughput, criterion_group, criterion_main};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
@@ -41,7 +43,7 @@ use sluice::pipeline::BatchState;
 use sluice::router::split;
 use sluice_plugin_cost::{Cost, config::DEFAULT_TABLE};
 use sluice_plugin_eval_sample::EvalSample;
-use sluice_plugin_sdk::{Batch, Plugin, RecordsApi};
+use sluice_plugin_sdk::{Batch, Plugin};
 use std::collections::HashMap;
 use std::hint::black_box;
 
@@ -125,18 +127,8 @@ fn benches(c: &mut Criterion<Clock>) {
     arm(&mut group, "state_finish", decode, |req| {
         BatchState::new(Payload::Traces(req), destinations.clone()).finish()
     });
-    group.bench_function("texts", |b| {
-        b.iter_batched(
-            decode,
-            |req| {
-                let mut state =
-                    BatchState::new(Payload::Traces(black_box(req)), destinations.clone());
-                let rows: Vec<u32> = (0..RecordsApi::len(&state)).collect();
-                let texts = RecordsApi::texts(&mut state, &rows).expect("texts");
-                (state.finish(), texts)
-            },
-            BatchSize::LargeInput,
-        )
+    arm(&mut group, "texts", decode, |req| {
+        view_with_texts(req, &destinations)
     });
     group.finish();
 

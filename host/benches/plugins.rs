@@ -19,7 +19,7 @@ mod common;
 
 use common::{
     Clock, ROWS, arm, config, genai_batch, kv, loopback_destinations, one_resource, s,
-    settle_allocator,
+    settle_allocator, view_with_texts,
 };
 use criterion::measurement::Measurement;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -714,18 +714,8 @@ fn redact(c: &mut Criterion<Clock>, runtime: &Runtime, destinations: &Arc<Destin
         eprintln!("{name}: {ROWS} spans, {bytes} bytes of strings");
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::BytesDecimal(bytes));
-        group.bench_function("texts_only", |b| {
-            b.iter_batched(
-                input,
-                |req| {
-                    let mut state =
-                        BatchState::new(Payload::Traces(black_box(req)), destinations.clone());
-                    let rows: Vec<u32> = (0..RecordsApi::len(&state)).collect();
-                    let texts = RecordsApi::texts(&mut state, &rows).expect("texts");
-                    (state.finish(), texts)
-                },
-                BatchSize::LargeInput,
-            )
+        arm(&mut group, "texts_only", input, |req| {
+            view_with_texts(req, destinations)
         });
         arm(&mut group, "wasm", input, |req| {
             run_wasm(&mut wasm, req, destinations)

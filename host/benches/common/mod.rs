@@ -204,3 +204,17 @@ pub fn arm<I, O>(
         b.iter_batched(&input, |req| run(black_box(req)), BatchSize::LargeInput)
     });
 }
+
+/// The batch view of `req` with every row's string leaves read, as a plugin that reads all
+/// texts sees it (the `texts` arms: what the host does before any plugin work).
+pub fn view_with_texts(
+    req: ExportTraceServiceRequest,
+    destinations: &Arc<Destinations>,
+) -> impl Sized {
+    use sluice_plugin_sdk::RecordsApi;
+    let mut state =
+        sluice::pipeline::BatchState::new(sluice::otlp::Payload::Traces(req), destinations.clone());
+    let rows: Vec<u32> = (0..RecordsApi::len(&state)).collect();
+    let texts = RecordsApi::texts(&mut state, &rows).expect("texts");
+    (state.finish(), texts)
+}
