@@ -6,6 +6,7 @@
 
 pub mod json;
 pub mod protobuf;
+pub mod wire;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;

@@ -1,0 +1,3 @@
+//! OTLP requests read at the wire level, without decoding their records.
+
+pub mod schema;

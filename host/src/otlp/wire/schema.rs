@@ -1,0 +1,1 @@
+//! (helper: the schema-driven validator goes here)
