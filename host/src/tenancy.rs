@@ -6,6 +6,7 @@ use crate::config::{TenancyConfig, TenantSource};
 use crate::ingest::IngestError;
 use crate::otlp::Payload;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use std::collections::HashMap;
 
 /// Resolves and stamps tenants per the config.
@@ -90,26 +91,28 @@ impl Tenancy {
 
     /// Writes `tenant` into every resource, overwriting what the client claimed.
     pub fn stamp(&self, payload: &mut Payload, tenant: &str) {
-        let value = Value::StringValue(tenant.to_string());
-        let set = |resource: &mut Option<opentelemetry_proto::tonic::resource::v1::Resource>| {
-            let attrs = &mut resource.get_or_insert_with(Default::default).attributes;
-            attrs.retain(|kv| kv.key != self.attribute);
-            crate::pipeline::set_attribute(attrs, &self.attribute, value.clone());
-        };
         match payload {
             Payload::Traces(r) => r
                 .resource_spans
                 .iter_mut()
-                .for_each(|x| set(&mut x.resource)),
+                .for_each(|x| self.stamp_resource(&mut x.resource, tenant)),
             Payload::Logs(r) => r
                 .resource_logs
                 .iter_mut()
-                .for_each(|x| set(&mut x.resource)),
+                .for_each(|x| self.stamp_resource(&mut x.resource, tenant)),
             Payload::Metrics(r) => r
                 .resource_metrics
                 .iter_mut()
-                .for_each(|x| set(&mut x.resource)),
+                .for_each(|x| self.stamp_resource(&mut x.resource, tenant)),
         }
+    }
+
+    /// Writes `tenant` into one resource, overwriting what the client claimed.
+    pub fn stamp_resource(&self, resource: &mut Option<Resource>, tenant: &str) {
+        let attrs = &mut resource.get_or_insert_with(Default::default).attributes;
+        attrs.retain(|kv| kv.key != self.attribute);
+        let value = Value::StringValue(tenant.to_string());
+        crate::pipeline::set_attribute(attrs, &self.attribute, value);
     }
 }
 

@@ -2,10 +2,11 @@
 
 use super::file::{DiscardExporter, FileExporter};
 use super::queue::{DestinationQueue, Enqueue, QueueFull};
-use super::{ExportBatch, Exporter};
+use super::{Body, ExportBatch, Exporter};
 use crate::config::{Config, DestinationConfig, DestinationKind};
 use crate::metrics::Metrics;
 use crate::otlp::Payload;
+use crate::otlp::wire::WireRequest;
 use crate::router::split_by_tenant;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,6 +80,15 @@ impl Exports {
         })
     }
 
+    /// [`Self::have_room_for`] for a request read at the wire level: `parts` are (destination,
+    /// indices of the request's resources routed to it).
+    pub fn have_room_for_wire(&self, request: &WireRequest, parts: &[(usize, Vec<usize>)]) -> bool {
+        parts.iter().all(|(d, which)| {
+            let queue = &self.queues[*d];
+            !queue.rejects() || queue.has_room(request.encoded_len(which))
+        })
+    }
+
     /// Whether every destination's queue is a `reject` queue that is full: a request would
     /// be refused whatever the plugin chain routed it to.
     pub fn all_full(&self) -> bool {
@@ -115,6 +125,38 @@ impl Exports {
                     mode,
                 )
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// Queues the resources `which` of a request read at the wire level, their records as
+    /// they arrived (one request per tenant for templated destinations). `tenants` holds each
+    /// resource's tenant and rows, in request order.
+    pub async fn enqueue_wire(
+        &self,
+        destination: usize,
+        request: &WireRequest,
+        which: &[usize],
+        tenants: &[(&str, u64)],
+        mode: Enqueue,
+    ) -> Result<(), QueueFull> {
+        let queue = &self.queues[destination];
+        let groups: Vec<(Option<String>, Vec<usize>)> = if self.per_tenant[destination] {
+            let by_tenant = crate::router::group(which.iter().copied(), |&r| tenants[r].0.into());
+            by_tenant.into_iter().map(|(t, v)| (Some(t), v)).collect()
+        } else {
+            vec![(None, which.to_vec())]
+        };
+        for (tenant, resources) in groups {
+            let counts = crate::router::tally(resources.iter().map(|&r| tenants[r]));
+            let batch = ExportBatch {
+                payload: Body::Encoded {
+                    signal: request.signal(),
+                    parts: vec![request.encode(&resources)],
+                },
+                tenant,
+            };
+            queue.enqueue_counted(batch, counts, mode).await?;
         }
         Ok(())
     }

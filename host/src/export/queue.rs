@@ -224,6 +224,17 @@ impl DestinationQueue {
             Ok(p) => count_by_tenant(&p, &self.tenant_attribute, &self.unknown_tenant),
             Err(_) => Vec::new(),
         };
+        self.enqueue_counted(batch, tenants, mode).await
+    }
+
+    /// Puts a batch on the queue whose rows per tenant the caller counted (an encoded batch
+    /// would have to be decoded to count them).
+    pub async fn enqueue_counted(
+        &self,
+        batch: ExportBatch,
+        tenants: Vec<(String, u64)>,
+        mode: Enqueue,
+    ) -> Result<(), QueueFull> {
         let records = tenants.iter().map(|(_, n)| n).sum();
         let (payload, bytes) = if self.encode {
             batch.payload.into_encoded()

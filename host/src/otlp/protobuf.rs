@@ -30,7 +30,7 @@ pub fn decode_file(bytes: &[u8], signal: Signal) -> Result<Vec<Payload>, Protobu
         .into_iter()
         .enumerate()
         .map(|(index, (offset, frame))| {
-            decode_one(frame, signal).map_err(|source| ProtobufError::Decode {
+            decode_request(frame, signal).map_err(|source| ProtobufError::Decode {
                 index,
                 offset,
                 signal: super::signal_name(signal),
@@ -40,7 +40,8 @@ pub fn decode_file(bytes: &[u8], signal: Signal) -> Result<Vec<Payload>, Protobu
         .collect()
 }
 
-fn decode_one(frame: &[u8], signal: Signal) -> Result<Payload, prost::DecodeError> {
+/// Decodes one export request of `signal`.
+pub fn decode_request(frame: &[u8], signal: Signal) -> Result<Payload, prost::DecodeError> {
     use opentelemetry_proto::tonic::collector::{logs, metrics, trace};
     Ok(match signal {
         Signal::Span => Payload::Traces(trace::v1::ExportTraceServiceRequest::decode(frame)?),
@@ -49,6 +50,15 @@ fn decode_one(frame: &[u8], signal: Signal) -> Result<Payload, prost::DecodeErro
             Payload::Metrics(metrics::v1::ExportMetricsServiceRequest::decode(frame)?)
         }
     })
+}
+
+/// The protobuf message name of `signal`'s export request, for error messages.
+pub fn request_name(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Span => "ExportTraceServiceRequest",
+        Signal::Log => "ExportLogsServiceRequest",
+        Signal::MetricPoint => "ExportMetricsServiceRequest",
+    }
 }
 
 /// The frames of a length-prefixed file, or `None` when the prefixes do not tile the file

@@ -3,7 +3,8 @@
 //! version only when it changed, so batches in flight finish on the chain they started on.
 
 use crate::plugin::LoadedPlugin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use sluice_plugin_sdk::Signal;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// One version of the chain.
@@ -17,6 +18,8 @@ pub struct ChainVersion {
 /// The current chain version, shared by the workers and the reloader.
 pub struct LiveChain {
     generation: AtomicU64,
+    /// The signals some stage of the current version wants, one bit each ([`signal_bit`]).
+    wanted: AtomicU8,
     current: RwLock<Arc<ChainVersion>>,
 }
 
@@ -25,6 +28,7 @@ impl LiveChain {
     pub fn new(plugins: Vec<Arc<LoadedPlugin>>) -> Self {
         LiveChain {
             generation: AtomicU64::new(1),
+            wanted: AtomicU8::new(wanted(&plugins)),
             current: RwLock::new(Arc::new(ChainVersion {
                 generation: 1,
                 plugins,
@@ -35,6 +39,12 @@ impl LiveChain {
     /// The current generation; cheap enough to read before every batch.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether a stage of the current version wants `signal`'s records. When none does, the
+    /// chain would hand them on untouched, so the receivers need not decode them.
+    pub fn wants(&self, signal: Signal) -> bool {
+        self.wanted.load(Ordering::Acquire) & signal_bit(signal) != 0
     }
 
     /// The current version.
@@ -51,6 +61,7 @@ impl LiveChain {
     pub fn publish(&self, plugins: Vec<Arc<LoadedPlugin>>) -> u64 {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         let generation = current.generation + 1;
+        self.wanted.store(wanted(&plugins), Ordering::Release);
         *current = Arc::new(ChainVersion {
             generation,
             plugins,
@@ -59,4 +70,20 @@ impl LiveChain {
         self.generation.store(generation, Ordering::Release);
         generation
     }
+}
+
+fn signal_bit(signal: Signal) -> u8 {
+    match signal {
+        Signal::Span => 1,
+        Signal::Log => 2,
+        Signal::MetricPoint => 4,
+    }
+}
+
+/// The signals any of `plugins` wants, as bits.
+fn wanted(plugins: &[Arc<LoadedPlugin>]) -> u8 {
+    plugins
+        .iter()
+        .flat_map(|p| &p.info.signals)
+        .fold(0, |bits, s| bits | signal_bit(*s))
 }

@@ -20,6 +20,8 @@ struct Job {
 #[derive(Clone)]
 pub struct PipelineService {
     jobs: async_channel::Sender<Job>,
+    live: Arc<LiveChain>,
+    destinations: Arc<Destinations>,
 }
 
 /// The chain stopped (shutdown) before answering.
@@ -97,7 +99,23 @@ impl PipelineService {
                 Err(_) => break,
             }
         }
-        Ok((PipelineService { jobs: tx }, handles))
+        let service = PipelineService {
+            jobs: tx,
+            live: live.clone(),
+            destinations: destinations.clone(),
+        };
+        Ok((service, handles))
+    }
+
+    /// Whether the live chain has a stage that wants `signal` (else the chain would pass its
+    /// records on untouched).
+    pub fn wants(&self, signal: sluice_plugin_sdk::Signal) -> bool {
+        self.live.wants(signal)
+    }
+
+    /// The destinations and routes the chain starts records on.
+    pub fn destinations(&self) -> &Arc<Destinations> {
+        &self.destinations
     }
 
     /// Runs one payload through the chain.
@@ -108,6 +126,11 @@ impl PipelineService {
             .await
             .map_err(|_| Stopped)?;
         answer.await.map_err(|_| Stopped)
+    }
+
+    /// Whether [`Self::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.jobs.is_closed()
     }
 
     /// Stops taking new jobs; workers finish the queued ones and exit.

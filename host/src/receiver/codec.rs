@@ -2,8 +2,9 @@
 //! the response.
 
 use super::grpc::{logs_response, metrics_response, trace_response};
-use crate::ingest::Accepted;
+use crate::ingest::{Accepted, Incoming};
 use crate::otlp::Payload;
+use bytes::Bytes;
 use http::HeaderValue;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -65,10 +66,20 @@ impl Signal {
         }
     }
 
-    /// Decodes a (decompressed) body. Errors name the request type and where decoding failed,
-    /// never body content: serde messages quote offending values, so only their category and
-    /// position are kept; prost messages only name fields.
-    pub(super) fn decode(self, format: Format, body: &[u8]) -> Result<Payload, String> {
+    /// The pipeline's name for the signal.
+    pub(super) fn sdk(self) -> sluice_plugin_sdk::Signal {
+        match self {
+            Signal::Traces => sluice_plugin_sdk::Signal::Span,
+            Signal::Logs => sluice_plugin_sdk::Signal::Log,
+            Signal::Metrics => sluice_plugin_sdk::Signal::MetricPoint,
+        }
+    }
+
+    /// A (decompressed) body as the pipeline takes it: JSON decoded, protobuf as bytes (the
+    /// pipeline decodes them only if a plugin wants the records). JSON errors name the
+    /// request type and where decoding failed, never body content: serde messages quote
+    /// offending values, so only their category and position are kept.
+    pub(super) fn decode(self, format: Format, body: Bytes) -> Result<Incoming, String> {
         fn json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, String> {
             serde_json::from_slice(body).map_err(|e| {
                 let kind = match e.classify() {
@@ -83,32 +94,24 @@ impl Signal {
                 )
             })
         }
-        fn proto<T: prost::Message + Default>(body: &[u8], what: &str) -> Result<T, String> {
-            T::decode(body).map_err(|e| format!("invalid protobuf {what}: {e}"))
-        }
-        const T: &str = "ExportTraceServiceRequest";
-        const L: &str = "ExportLogsServiceRequest";
-        const M: &str = "ExportMetricsServiceRequest";
-        Ok(match (self, format) {
-            (Signal::Traces, Format::Protobuf) => {
-                Payload::Traces(proto::<ExportTraceServiceRequest>(body, T)?)
+        let what = crate::otlp::protobuf::request_name(self.sdk());
+        Ok(Incoming::Decoded(match (self, format) {
+            (_, Format::Protobuf) => {
+                return Ok(Incoming::Protobuf {
+                    signal: self.sdk(),
+                    bytes: body,
+                });
             }
             (Signal::Traces, Format::Json) => {
-                Payload::Traces(json::<ExportTraceServiceRequest>(body, T)?)
-            }
-            (Signal::Logs, Format::Protobuf) => {
-                Payload::Logs(proto::<ExportLogsServiceRequest>(body, L)?)
+                Payload::Traces(json::<ExportTraceServiceRequest>(&body, what)?)
             }
             (Signal::Logs, Format::Json) => {
-                Payload::Logs(json::<ExportLogsServiceRequest>(body, L)?)
-            }
-            (Signal::Metrics, Format::Protobuf) => {
-                Payload::Metrics(proto::<ExportMetricsServiceRequest>(body, M)?)
+                Payload::Logs(json::<ExportLogsServiceRequest>(&body, what)?)
             }
             (Signal::Metrics, Format::Json) => {
-                Payload::Metrics(json::<ExportMetricsServiceRequest>(body, M)?)
+                Payload::Metrics(json::<ExportMetricsServiceRequest>(&body, what)?)
             }
-        })
+        }))
     }
 
     /// The success response body.

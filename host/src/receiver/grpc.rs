@@ -1,57 +1,149 @@
 //! The OTLP/gRPC receiver: the `opentelemetry.proto.collector.{trace,logs,metrics}.v1`
 //! export services on tonic, gzip and zstd request compression, and `RetryInfo` on
 //! `UNAVAILABLE` so exporters back off as long as asked.
+//!
+//! tonic's generated servers decode every request into prost structures before the handler
+//! sees it. These services use tonic's server machinery (framing, compression, message size
+//! limit, status replies) with a codec that hands the request over as bytes instead, so a
+//! request no plugin wants is never decoded ([`Incoming::Protobuf`]).
 
 use super::status::grpc_status;
 use super::submit;
-use crate::ingest::{Accepted, Ingest, IngestError, RequestContext};
-use crate::otlp::Payload;
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
+use crate::ingest::{Accepted, Incoming, Ingest, IngestError, RequestContext};
+use bytes::{Buf, BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
+    ExportLogsPartialSuccess, ExportLogsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
+    ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
-use tonic::codec::CompressionEncoding;
-use tonic::server::NamedService;
+use prost::Message;
+use sluice_plugin_sdk::Signal;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tonic::codec::{
+    Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf, Encoder,
+};
 use tonic::{Request, Response, Status};
 
 const RECEIVER: &str = "otlp_grpc";
 
-/// The three export services over one [`Ingest`].
-#[derive(Clone)]
-struct Services {
-    ingest: Ingest,
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The gRPC service name of each signal's export service.
+fn service_name(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Span => "opentelemetry.proto.collector.trace.v1.TraceService",
+        Signal::Log => "opentelemetry.proto.collector.logs.v1.LogsService",
+        Signal::MetricPoint => "opentelemetry.proto.collector.metrics.v1.MetricsService",
+    }
 }
 
-impl Services {
-    /// Hands a request's payload to the pipeline, its metadata becoming the context's headers.
-    async fn export<T>(
-        &self,
-        request: Request<T>,
-        wrap: fn(T) -> Payload,
-    ) -> Result<Accepted, Status> {
-        let (metadata, _, message) = request.into_parts();
-        let ctx = RequestContext {
-            headers: metadata.into_headers(),
-        };
-        let payload = wrap(message);
-        let signal = crate::otlp::signal_name(payload.signal());
-        submit(&self.ingest, ctx, payload)
-            .await
-            .map_err(|e| failed(signal, &e))
+/// One signal's export service.
+#[derive(Clone)]
+struct ExportService {
+    signal: Signal,
+    ingest: Ingest,
+    max_request_bytes: usize,
+}
+
+impl tower_service::Service<http::Request<axum::body::Body>> for ExportService {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<axum::body::Body>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let export = format!("/{}/Export", service_name(this.signal));
+            if request.uri().path() != export {
+                return Ok(Status::unimplemented("unknown method").into_http());
+            }
+            let mut accept = EnabledCompressionEncodings::default();
+            accept.enable(CompressionEncoding::Gzip);
+            accept.enable(CompressionEncoding::Zstd);
+            // The size limit bounds the message after decompression too: tonic stops
+            // inflating at the limit, so compressed requests cannot be zip bombs.
+            let mut grpc = tonic::server::Grpc::new(BytesCodec)
+                .apply_compression_config(accept, EnabledCompressionEncodings::default())
+                .apply_max_message_size_config(Some(this.max_request_bytes), None);
+            Ok(grpc.unary(Export(this), request).await)
+        })
+    }
+}
+
+/// The `Export` call of one service.
+struct Export(ExportService);
+
+impl tonic::server::UnaryService<Bytes> for Export {
+    type Response = Bytes;
+    type Future = BoxFuture<Result<Response<Bytes>, Status>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let ExportService { signal, ingest, .. } = self.0.clone();
+        Box::pin(async move {
+            let (metadata, _, bytes) = request.into_parts();
+            let ctx = RequestContext {
+                headers: metadata.into_headers(),
+            };
+            let accepted = submit(&ingest, ctx, Incoming::Protobuf { signal, bytes })
+                .await
+                .map_err(|e| failed(crate::otlp::signal_name(signal), &e))?;
+            let body = match signal {
+                Signal::Span => trace_response(accepted).encode_to_vec(),
+                Signal::Log => logs_response(accepted).encode_to_vec(),
+                Signal::MetricPoint => metrics_response(accepted).encode_to_vec(),
+            };
+            Ok(Response::new(Bytes::from(body)))
+        })
+    }
+}
+
+/// Messages as bytes both ways: requests are handed to the pipeline undecoded, responses
+/// are encoded by the handler.
+struct BytesCodec;
+
+impl Codec for BytesCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = BytesCodec;
+    type Decoder = BytesCodec;
+
+    fn encoder(&mut self) -> BytesCodec {
+        BytesCodec
+    }
+
+    fn decoder(&mut self) -> BytesCodec {
+        BytesCodec
+    }
+}
+
+impl Encoder for BytesCodec {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for BytesCodec {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        // tonic's buffer is a `BytesMut`: this splits it, it does not copy.
+        Ok(Some(src.copy_to_bytes(src.remaining())))
     }
 }
 
@@ -70,39 +162,6 @@ fn failed(signal: &'static str, err: &IngestError) -> Status {
 /// is a message for the sender (the OTLP spec's "warnings" use of the field).
 fn partial(accepted: &Accepted) -> bool {
     accepted.rejected > 0 || !accepted.message.is_empty()
-}
-
-#[tonic::async_trait]
-impl TraceService for Services {
-    async fn export(
-        &self,
-        request: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let a = Services::export(self, request, Payload::Traces).await?;
-        Ok(Response::new(trace_response(a)))
-    }
-}
-
-#[tonic::async_trait]
-impl LogsService for Services {
-    async fn export(
-        &self,
-        request: Request<ExportLogsServiceRequest>,
-    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        let a = Services::export(self, request, Payload::Logs).await?;
-        Ok(Response::new(logs_response(a)))
-    }
-}
-
-#[tonic::async_trait]
-impl MetricsService for Services {
-    async fn export(
-        &self,
-        request: Request<ExportMetricsServiceRequest>,
-    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        let a = Services::export(self, request, Payload::Metrics).await?;
-        Ok(Response::new(metrics_response(a)))
-    }
 }
 
 /// The traces response for an accepted request (shared with OTLP/HTTP).
@@ -137,35 +196,20 @@ pub(super) fn metrics_response(a: Accepted) -> ExportMetricsServiceResponse {
 
 /// The three services, routed by path; served over HTTP/2 by [`super::conn`].
 pub(super) fn router(ingest: Ingest, max_request_bytes: usize) -> axum::Router {
-    let services = Services { ingest };
-    // `max_decoding_message_size` bounds the message after decompression too: tonic stops
-    // inflating at the limit, so compressed requests cannot be zip bombs.
-    let traces = TraceServiceServer::new(services.clone())
-        .accept_compressed(CompressionEncoding::Gzip)
-        .accept_compressed(CompressionEncoding::Zstd)
-        .max_decoding_message_size(max_request_bytes);
-    let logs = LogsServiceServer::new(services.clone())
-        .accept_compressed(CompressionEncoding::Gzip)
-        .accept_compressed(CompressionEncoding::Zstd)
-        .max_decoding_message_size(max_request_bytes);
-    let metrics = MetricsServiceServer::new(services)
-        .accept_compressed(CompressionEncoding::Gzip)
-        .accept_compressed(CompressionEncoding::Zstd)
-        .max_decoding_message_size(max_request_bytes);
-    // Routed by axum, as tonic's own router does: each service gets every path under its
-    // name; tonic answers UNIMPLEMENTED for unknown methods.
-    axum::Router::new()
-        .route_service(&service_path::<TraceServiceServer<Services>>(), traces)
-        .route_service(&service_path::<LogsServiceServer<Services>>(), logs)
-        .route_service(&service_path::<MetricsServiceServer<Services>>(), metrics)
-        .fallback(|| async {
-            Status::unimplemented("unknown service").into_http::<axum::body::Body>()
-        })
-}
-
-/// `/<package>.<Service>/{*method}`: the gRPC paths of one service.
-fn service_path<S: NamedService>() -> String {
-    format!("/{}/{{*method}}", S::NAME)
+    let mut router = axum::Router::new();
+    for signal in [Signal::Span, Signal::Log, Signal::MetricPoint] {
+        let service = ExportService {
+            signal,
+            ingest: ingest.clone(),
+            max_request_bytes,
+        };
+        // Each service gets every path under its name, as tonic's own router does; unknown
+        // methods are answered UNIMPLEMENTED by the service.
+        router = router.route_service(&format!("/{}/{{*method}}", service_name(signal)), service);
+    }
+    router.fallback(|| async {
+        Status::unimplemented("unknown service").into_http::<axum::body::Body>()
+    })
 }
 
 #[cfg(test)]

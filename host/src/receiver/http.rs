@@ -157,9 +157,8 @@ async fn receive(
         e @ DecompressError::Corrupt(_) => (StatusCode::BAD_REQUEST, e.to_string()),
     })?;
     let payload = signal
-        .decode(format, &body)
+        .decode(format, body)
         .map_err(|m| (StatusCode::BAD_REQUEST, m))?;
-    drop(body);
     let ctx = RequestContext {
         headers: parts.headers,
     };

@@ -14,8 +14,7 @@ pub mod status;
 pub mod tls;
 
 use crate::config::io::ReceiverConfig;
-use crate::ingest::{Accepted, Ingest, IngestError, RequestContext};
-use crate::otlp::Payload;
+use crate::ingest::{Accepted, Incoming, Ingest, IngestError, RequestContext};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -166,7 +165,7 @@ pub async fn serve(
 async fn submit(
     ingest: &Ingest,
     ctx: RequestContext,
-    payload: Payload,
+    payload: Incoming,
 ) -> Result<Accepted, IngestError> {
     let ingest = ingest.clone();
     match tokio::spawn(async move { ingest.submit(ctx, payload).await }).await {
@@ -183,7 +182,7 @@ async fn submit(
 }
 
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 
 #[cfg(test)]
 mod http_tests;

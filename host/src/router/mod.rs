@@ -151,7 +151,7 @@ pub fn split(payload: Payload, masks: &[u64], destinations: usize) -> Vec<(usize
 }
 
 /// The tenant a resource names in string attribute `attribute`, if any.
-fn tenant_of<'r>(resource: &'r Option<Resource>, attribute: &str) -> Option<&'r str> {
+pub fn tenant_of<'r>(resource: &'r Option<Resource>, attribute: &str) -> Option<&'r str> {
     let kv = resource
         .as_ref()?
         .attributes
@@ -167,36 +167,61 @@ fn tenant_of<'r>(resource: &'r Option<Resource>, attribute: &str) -> Option<&'r 
 /// attribute, so this looks once per resource and counts its records, per request and per
 /// destination batch, without indexing rows.
 pub fn count_by_tenant(payload: &Payload, attribute: &str, unknown: &str) -> Vec<(String, u64)> {
+    let per_resource: Vec<(&str, u64)> = match payload {
+        Payload::Traces(r) => r
+            .resource_spans
+            .iter()
+            .map(|x| {
+                let n = x.scope_spans.iter().map(|s| s.spans.len()).sum::<usize>();
+                (
+                    tenant_of(&x.resource, attribute).unwrap_or(unknown),
+                    n as u64,
+                )
+            })
+            .collect(),
+        Payload::Logs(r) => r
+            .resource_logs
+            .iter()
+            .map(|x| {
+                let n = x
+                    .scope_logs
+                    .iter()
+                    .map(|s| s.log_records.len())
+                    .sum::<usize>();
+                (
+                    tenant_of(&x.resource, attribute).unwrap_or(unknown),
+                    n as u64,
+                )
+            })
+            .collect(),
+        Payload::Metrics(r) => r
+            .resource_metrics
+            .iter()
+            .map(|x| {
+                let points = x
+                    .scope_metrics
+                    .iter()
+                    .flat_map(|s| &s.metrics)
+                    .map(crate::pipeline::rows::point_count);
+                (
+                    tenant_of(&x.resource, attribute).unwrap_or(unknown),
+                    points.sum::<usize>() as u64,
+                )
+            })
+            .collect(),
+    };
+    tally(per_resource)
+}
+
+/// Sums rows per tenant, in first-seen order; tenants with no rows are left out.
+pub fn tally<'a>(per_resource: impl IntoIterator<Item = (&'a str, u64)>) -> Vec<(String, u64)> {
     let mut counts: Vec<(String, u64)> = Vec::new();
-    let mut add = |resource: &Option<Resource>, n: usize| {
-        let t = tenant_of(resource, attribute).unwrap_or(unknown);
+    for (t, n) in per_resource {
         match counts.iter_mut().find(|(name, _)| name == t) {
-            Some((_, c)) => *c += n as u64,
-            None if n > 0 => counts.push((t.to_string(), n as u64)),
+            Some((_, c)) => *c += n,
+            None if n > 0 => counts.push((t.to_string(), n)),
             None => {}
         }
-    };
-    match payload {
-        Payload::Traces(r) => r.resource_spans.iter().for_each(|x| {
-            add(
-                &x.resource,
-                x.scope_spans.iter().map(|s| s.spans.len()).sum(),
-            )
-        }),
-        Payload::Logs(r) => r.resource_logs.iter().for_each(|x| {
-            add(
-                &x.resource,
-                x.scope_logs.iter().map(|s| s.log_records.len()).sum(),
-            )
-        }),
-        Payload::Metrics(r) => r.resource_metrics.iter().for_each(|x| {
-            let points = x
-                .scope_metrics
-                .iter()
-                .flat_map(|s| &s.metrics)
-                .map(crate::pipeline::rows::point_count);
-            add(&x.resource, points.sum())
-        }),
     }
     counts
 }
@@ -247,17 +272,6 @@ pub fn split_by_tenant(payload: Payload, attribute: &str, unknown: &str) -> Vec<
             .unwrap_or(unknown)
             .to_string()
     };
-    fn group<R>(items: Vec<R>, tenant: impl Fn(&R) -> String) -> Vec<(String, Vec<R>)> {
-        let mut groups: Vec<(String, Vec<R>)> = Vec::new();
-        for item in items {
-            let t = tenant(&item);
-            match groups.iter_mut().find(|(g, _)| *g == t) {
-                Some((_, v)) => v.push(item),
-                None => groups.push((t, vec![item])),
-            }
-        }
-        groups
-    }
     match payload {
         Payload::Traces(r) => group(r.resource_spans, |x| tenant(&x.resource))
             .into_iter()
@@ -279,6 +293,22 @@ pub fn split_by_tenant(payload: Payload, attribute: &str, unknown: &str) -> Vec<
             })
             .collect(),
     }
+}
+
+/// Groups `items` by tenant, tenants and items in first-seen order.
+pub fn group<R>(
+    items: impl IntoIterator<Item = R>,
+    tenant: impl Fn(&R) -> String,
+) -> Vec<(String, Vec<R>)> {
+    let mut groups: Vec<(String, Vec<R>)> = Vec::new();
+    for item in items {
+        let t = tenant(&item);
+        match groups.iter_mut().find(|(g, _)| *g == t) {
+            Some((_, v)) => v.push(item),
+            None => groups.push((t, vec![item])),
+        }
+    }
+    groups
 }
 
 /// Keeps the rows that at least one destination receives (for `--output`).

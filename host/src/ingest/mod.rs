@@ -2,8 +2,32 @@
 //! routing, and enqueueing on every destination's queue. A request is acknowledged once its
 //! records sit in every destination queue they are routed to.
 
+mod passthrough;
+
 use crate::otlp::Payload;
+use bytes::Bytes;
+use sluice_plugin_sdk::Signal;
 use std::time::Duration;
+
+/// A request's records as a receiver hands them over.
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    /// Decoded already (OTLP JSON).
+    Decoded(Payload),
+    /// An encoded export request of `signal`, decoded only if a plugin wants its records.
+    Protobuf {
+        /// The request's signal.
+        signal: Signal,
+        /// The (decompressed) request message.
+        bytes: Bytes,
+    },
+}
+
+impl From<Payload> for Incoming {
+    fn from(payload: Payload) -> Self {
+        Incoming::Decoded(payload)
+    }
+}
 
 /// What a receiver knows about a request besides its payload.
 #[derive(Debug, Clone, Default)]
@@ -119,13 +143,37 @@ impl Ingest {
     /// Takes one request's records: tenant, chain, route, queue. Answers once they are queued
     /// for every destination that receives them (or are quarantined or dropped by policy),
     /// or, with a trace buffer, once its spans are held there.
+    ///
+    /// Protobuf requests of a signal no plugin wants are not decoded at all (the
+    /// `passthrough` module): their records go out as the bytes they came in.
     pub async fn submit(
         &self,
         ctx: RequestContext,
-        mut payload: Payload,
+        incoming: impl Into<Incoming>,
     ) -> Result<Accepted, IngestError> {
+        use crate::otlp::{protobuf, wire::WireRequest};
         let i = &self.inner;
-        if let Some(tenant) = i.tenancy.resolve(&ctx.headers)? {
+        // Who is asking is settled before a byte of the request is parsed.
+        let tenant = i.tenancy.resolve(&ctx.headers)?;
+        let mut payload = match incoming.into() {
+            Incoming::Decoded(payload) => payload,
+            Incoming::Protobuf { signal, bytes } if self.passes_through(signal) => {
+                let mut request = WireRequest::parse(signal, bytes)
+                    .map_err(|e| IngestError::Invalid(e.to_string()))?;
+                if let Some(tenant) = &tenant {
+                    for resource in request.resources_mut() {
+                        i.tenancy.stamp_resource(resource, tenant);
+                    }
+                }
+                return self.pass_through(request).await;
+            }
+            Incoming::Protobuf { signal, bytes } => protobuf::decode_request(&bytes, signal)
+                .map_err(|e| {
+                    let request = protobuf::request_name(signal);
+                    IngestError::Invalid(format!("invalid protobuf {request}: {e}"))
+                })?,
+        };
+        if let Some(tenant) = tenant {
             i.tenancy.stamp(&mut payload, &tenant);
         }
         self.count_received(&payload);
