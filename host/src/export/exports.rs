@@ -152,7 +152,7 @@ impl Exports {
             let batch = ExportBatch {
                 payload: Body::Encoded {
                     signal: request.signal(),
-                    parts: vec![request.encode(&resources)],
+                    parts: request.encode(&resources),
                 },
                 tenant,
             };

@@ -21,8 +21,13 @@ use sluice_plugin_sdk::Signal;
 /// decodes a request with 100, and the request and its resource entry take one each.
 const SCOPE_DEPTH_LEFT: u32 = 98;
 
-/// The key of an export request's resource entries: field 1, length-delimited.
+/// The keys (field number and wire type 2, length-delimited) of an export request's resource
+/// entries (field 1), and of a resource entry's resource (1), scopes (2) and schema URL (3),
+/// in every signal's messages.
 const RESOURCE_ENTRY_KEY: u8 = 0x0a;
+const RESOURCE_KEY: u8 = 0x0a;
+const SCOPE_KEY: u8 = 0x12;
+const SCHEMA_URL_KEY: u8 = 0x1a;
 
 /// `Export{Trace,Logs,Metrics}ServiceRequest` with the scope messages left encoded. The three
 /// requests have this shape: field 1 holds the resource entries.
@@ -125,17 +130,43 @@ impl WireRequest {
             .sum()
     }
 
-    /// An export request of the resources `which`, their records copied as they arrived.
-    pub fn encode(&self, which: &[usize]) -> Bytes {
-        let mut buf = BytesMut::with_capacity(self.encoded_len(which));
+    /// An export request of the resources `which`, in parts to be concatenated: the
+    /// resources and field keys encoded, the records as slices of the request buffer (the
+    /// exporter copies them once, into its own buffer).
+    pub fn encode(&self, which: &[usize]) -> Vec<Bytes> {
+        let mut head = BytesMut::new();
+        let mut parts = Vec::with_capacity(which.len() * 3);
         for &i in which {
-            buf.put_u8(RESOURCE_ENTRY_KEY);
-            self.resources[i]
-                .encode_length_delimited(&mut buf)
-                .expect("the buffer was sized by encoded_len");
+            let r = &self.resources[i];
+            head.put_u8(RESOURCE_ENTRY_KEY);
+            delimit(r.encoded_len(), &mut head);
+            if let Some(resource) = &r.resource {
+                head.put_u8(RESOURCE_KEY);
+                delimit(resource.encoded_len(), &mut head);
+                resource.encode_raw(&mut head);
+            }
+            for scope in &r.scopes {
+                head.put_u8(SCOPE_KEY);
+                delimit(scope.len(), &mut head);
+                parts.push(head.split().freeze());
+                parts.push(scope.clone());
+            }
+            if !r.schema_url.is_empty() {
+                head.put_u8(SCHEMA_URL_KEY);
+                delimit(r.schema_url.len(), &mut head);
+                head.put_slice(r.schema_url.as_bytes());
+            }
         }
-        buf.freeze()
+        if !head.is_empty() {
+            parts.push(head.freeze());
+        }
+        parts
     }
+}
+
+/// Writes a length prefix.
+fn delimit(len: usize, buf: &mut BytesMut) {
+    prost::encode_length_delimiter(len, buf).expect("a BytesMut grows");
 }
 
 #[cfg(test)]
