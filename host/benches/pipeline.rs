@@ -3,7 +3,10 @@
 //!
 //! - `otlp_protobuf`: decoding an `ExportTraceServiceRequest` with prost as the receivers do,
 //!   encoding it as the exporters do, the encoded length the export queues account, the copy
-//!   the gRPC exporter hands tonic, and freeing a decoded request;
+//!   the gRPC exporter hands tonic, and freeing a decoded request; and the wire path that
+//!   replaces decode and encode for signals no plugin takes (`wire_parse`: reading the
+//!   resource entries and checking every record against the schema; `wire_encode`: the
+//!   export request's parts around the records' own bytes);
 //! - `otlp_json`: OTLP/JSON decode and encode (`sluice::otlp::json`, the file mode's lines;
 //!   the OTLP/HTTP receiver and exporter use the same serde implementations);
 //! - `batch_view`: `BatchState::new` and `finish()` alone, and with every row's string leaves
@@ -38,12 +41,13 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use sluice::config::TenancyConfig;
 use sluice::metrics::Metrics;
+use sluice::otlp::wire::WireRequest;
 use sluice::otlp::{Payload, json, protobuf};
 use sluice::pipeline::BatchState;
 use sluice::router::split;
 use sluice_plugin_cost::{Cost, config::DEFAULT_TABLE};
 use sluice_plugin_eval_sample::EvalSample;
-use sluice_plugin_sdk::{Batch, Plugin};
+use sluice_plugin_sdk::{Batch, Plugin, Signal};
 use std::collections::HashMap;
 use std::hint::black_box;
 
@@ -109,6 +113,17 @@ fn benches(c: &mut Criterion<Clock>) {
     });
     group.bench_function("drop", |b| {
         b.iter_batched(decode, |req| drop(black_box(req)), BatchSize::LargeInput)
+    });
+    let bytes = bytes::Bytes::from(wire.clone());
+    group.bench_function("wire_parse", |b| {
+        one_at_a_time(b, || {
+            WireRequest::parse(Signal::Span, black_box(bytes.clone()))
+        })
+    });
+    let parsed = WireRequest::parse(Signal::Span, bytes.clone()).expect("the batch parses");
+    let every: Vec<usize> = (0..parsed.resources().count()).collect();
+    group.bench_function("wire_encode", |b| {
+        one_at_a_time(b, || parsed.encode(black_box(&every)))
     });
     group.finish();
 
