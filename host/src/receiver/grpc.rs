@@ -110,7 +110,7 @@ impl tonic::server::UnaryService<Bytes> for Export {
 
 /// Messages as bytes both ways: requests are handed to the pipeline undecoded, responses
 /// are encoded by the handler.
-struct BytesCodec;
+pub(super) struct BytesCodec;
 
 impl Codec for BytesCodec {
     type Encode = Bytes;

@@ -145,3 +145,44 @@ async fn unknown_services_are_unimplemented() {
     rx.stop().await;
     pipeline.finish().await;
 }
+
+/// Sends `body` as the message of gRPC method `path`, through the receiver's own bytes codec.
+async fn raw_call(
+    ch: Channel,
+    path: &'static str,
+    body: &[u8],
+) -> Result<bytes::Bytes, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(ch);
+    grpc.ready().await.unwrap();
+    let request = tonic::Request::new(bytes::Bytes::copy_from_slice(body));
+    let path = http::uri::PathAndQuery::from_static(path);
+    grpc.unary(request, path, super::grpc::BytesCodec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_requests_are_invalid_arguments_and_unknown_methods_unimplemented() {
+    let pipeline = Pipeline::start("");
+    let rx = start(true, 1 << 20, None, &pipeline.ingest).await;
+    let ch = channel(rx.bound.address).await;
+    // Field 1 (resource entries) whose length runs past the end; the bytes say `SECRET`.
+    let truncated = [0x0a, 0x20, b'S', b'E', b'C', b'R', b'E', b'T'];
+    let path = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    let err = raw_call(ch.clone(), path, &truncated).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message()
+            .contains("invalid protobuf ExportLogsServiceRequest: "),
+        "{err:?}"
+    );
+    assert!(!err.message().contains("SECRET"), "{err:?}");
+    // A valid request through the same path is accepted: the codec is not the problem.
+    let valid = prost::Message::encode_to_vec(&logs("raw-grpc-log"));
+    raw_call(ch.clone(), path, &valid).await.unwrap();
+    let other = "/opentelemetry.proto.collector.logs.v1.LogsService/Other";
+    let err = raw_call(ch, other, &valid).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unimplemented, "{err:?}");
+    rx.stop().await;
+    assert!(pipeline.finish().await.contains("raw-grpc-log"));
+}

@@ -75,7 +75,12 @@ impl WireRequest {
     pub fn parse(signal: Signal, bytes: Bytes) -> Result<WireRequest, InvalidRequest> {
         let request = crate::otlp::protobuf::request_name(signal);
         let invalid = |reason: String| InvalidRequest { request, reason };
-        let raw = RawRequest::decode(bytes).map_err(|e| invalid(e.to_string()))?;
+        let raw = RawRequest::decode(bytes.clone()).map_err(|e| {
+            // prost's message names the types it decoded, which are this module's; decoding
+            // the request as its real type (it fails the same way) names the OTLP fields.
+            let real = crate::otlp::protobuf::decode_request(&bytes, signal).err();
+            invalid(real.map_or_else(|| e.to_string(), |real| real.to_string()))
+        })?;
         let schema = schema::Schema::otlp();
         let scope = schema.scope_of(signal);
         let mut rows = Vec::with_capacity(raw.resources.len());

@@ -119,9 +119,15 @@ fn errors_name_the_request_and_where_and_never_the_content() {
     // A length running past the end is refused at the frame.
     bytes.truncate(bytes.len() - 1);
     let err = WireRequest::parse(Signal::Span, Bytes::from(bytes)).unwrap_err();
+    let message = err.to_string();
     assert!(
-        err.to_string()
-            .starts_with("invalid protobuf ExportTraceServiceRequest: "),
-        "{err}"
+        message.starts_with("invalid protobuf ExportTraceServiceRequest: "),
+        "{message}"
     );
+    // Named with OTLP's own message and field names, not the wire reader's.
+    assert!(
+        message.contains("ExportTraceServiceRequest.resource_spans"),
+        "{message}"
+    );
+    assert!(!message.contains("Raw"), "{message}");
 }
