@@ -48,6 +48,9 @@ pub async fn run(app: App, shutdown: CancellationToken) -> Result<(), ServerErro
         )
     });
     let live = Arc::new(LiveChain::new(app.plugins.clone()));
+    // The wire path's schema is built from descriptors on first use: before the first
+    // request rather than during it.
+    crate::otlp::wire::schema::otlp();
     let (pipeline, workers) =
         PipelineService::start(app.workers, &live, &app.destinations, metrics.clone())?;
     let plugin_status = Arc::new(PluginStatus::default());
