@@ -94,23 +94,17 @@ impl Signal {
                 )
             })
         }
+        if format == Format::Protobuf {
+            return Ok(Incoming::Protobuf {
+                signal: self.sdk(),
+                bytes: body,
+            });
+        }
         let what = crate::otlp::protobuf::request_name(self.sdk());
-        Ok(Incoming::Decoded(match (self, format) {
-            (_, Format::Protobuf) => {
-                return Ok(Incoming::Protobuf {
-                    signal: self.sdk(),
-                    bytes: body,
-                });
-            }
-            (Signal::Traces, Format::Json) => {
-                Payload::Traces(json::<ExportTraceServiceRequest>(&body, what)?)
-            }
-            (Signal::Logs, Format::Json) => {
-                Payload::Logs(json::<ExportLogsServiceRequest>(&body, what)?)
-            }
-            (Signal::Metrics, Format::Json) => {
-                Payload::Metrics(json::<ExportMetricsServiceRequest>(&body, what)?)
-            }
+        Ok(Incoming::Decoded(match self {
+            Signal::Traces => Payload::Traces(json::<ExportTraceServiceRequest>(&body, what)?),
+            Signal::Logs => Payload::Logs(json::<ExportLogsServiceRequest>(&body, what)?),
+            Signal::Metrics => Payload::Metrics(json::<ExportMetricsServiceRequest>(&body, what)?),
         }))
     }
 

@@ -64,8 +64,9 @@ impl tower_service::Service<http::Request<axum::body::Body>> for ExportService {
     fn call(&mut self, request: http::Request<axum::body::Body>) -> Self::Future {
         let this = self.clone();
         Box::pin(async move {
-            let export = format!("/{}/Export", service_name(this.signal));
-            if request.uri().path() != export {
+            let method = request.uri().path().strip_prefix('/');
+            let method = method.and_then(|p| p.strip_prefix(service_name(this.signal)));
+            if method != Some("/Export") {
                 return Ok(Status::unimplemented("unknown method").into_http());
             }
             let mut accept = EnabledCompressionEncodings::default();

@@ -167,50 +167,22 @@ pub fn tenant_of<'r>(resource: &'r Option<Resource>, attribute: &str) -> Option<
 /// attribute, so this looks once per resource and counts its records, per request and per
 /// destination batch, without indexing rows.
 pub fn count_by_tenant(payload: &Payload, attribute: &str, unknown: &str) -> Vec<(String, u64)> {
-    let per_resource: Vec<(&str, u64)> = match payload {
-        Payload::Traces(r) => r
-            .resource_spans
-            .iter()
-            .map(|x| {
-                let n = x.scope_spans.iter().map(|s| s.spans.len()).sum::<usize>();
-                (
-                    tenant_of(&x.resource, attribute).unwrap_or(unknown),
-                    n as u64,
-                )
-            })
-            .collect(),
-        Payload::Logs(r) => r
-            .resource_logs
-            .iter()
-            .map(|x| {
-                let n = x
-                    .scope_logs
-                    .iter()
-                    .map(|s| s.log_records.len())
-                    .sum::<usize>();
-                (
-                    tenant_of(&x.resource, attribute).unwrap_or(unknown),
-                    n as u64,
-                )
-            })
-            .collect(),
-        Payload::Metrics(r) => r
-            .resource_metrics
-            .iter()
-            .map(|x| {
-                let points = x
-                    .scope_metrics
-                    .iter()
-                    .flat_map(|s| &s.metrics)
-                    .map(crate::pipeline::rows::point_count);
-                (
-                    tenant_of(&x.resource, attribute).unwrap_or(unknown),
-                    points.sum::<usize>() as u64,
-                )
-            })
-            .collect(),
-    };
-    tally(per_resource)
+    let tenant = |resource| tenant_of(resource, attribute).unwrap_or(unknown);
+    match payload {
+        Payload::Traces(r) => tally(r.resource_spans.iter().map(|x| {
+            let n: usize = x.scope_spans.iter().map(|s| s.spans.len()).sum();
+            (tenant(&x.resource), n as u64)
+        })),
+        Payload::Logs(r) => tally(r.resource_logs.iter().map(|x| {
+            let n: usize = x.scope_logs.iter().map(|s| s.log_records.len()).sum();
+            (tenant(&x.resource), n as u64)
+        })),
+        Payload::Metrics(r) => tally(r.resource_metrics.iter().map(|x| {
+            let metrics = x.scope_metrics.iter().flat_map(|s| &s.metrics);
+            let n: usize = metrics.map(crate::pipeline::rows::point_count).sum();
+            (tenant(&x.resource), n as u64)
+        })),
+    }
 }
 
 /// Sums rows per tenant, in first-seen order; tenants with no rows are left out.

@@ -81,7 +81,7 @@ impl WireRequest {
             let real = crate::otlp::protobuf::decode_request(&bytes, signal).err();
             invalid(real.map_or_else(|| e.to_string(), |real| real.to_string()))
         })?;
-        let schema = schema::Schema::otlp();
+        let schema = schema::otlp();
         let scope = schema.scope_of(signal);
         let mut rows = Vec::with_capacity(raw.resources.len());
         for (i, r) in raw.resources.iter().enumerate() {

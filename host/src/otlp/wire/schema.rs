@@ -135,11 +135,6 @@ fn signal_index(signal: Signal) -> usize {
 }
 
 impl Schema {
-    /// The schema of the OTLP messages; the same as the free function [`otlp`].
-    pub fn otlp() -> &'static Schema {
-        otlp()
-    }
-
     /// The message type with this full name (e.g. `opentelemetry.proto.trace.v1.ScopeSpans`).
     pub fn message(&self, full_name: &str) -> Option<Msg> {
         self.by_name.get(full_name).map(|&i| Msg(i))
