@@ -58,6 +58,7 @@ impl App {
         let stages = config.plugins.len() + config.plugin_dir.as_ref().map_or(0, |d| d.max_stages);
         options.max_instances = ((workers + 1) * stages.max(1) * 2) as u32 + 8;
         options.trusted_sha256 = config.trust.plugin_sha256.clone();
+        options.profiler = config.runtime.profiler;
         if let Some(dir) = &config.plugin_dir
             && !dir.path.exists()
         {

@@ -74,6 +74,21 @@ pub struct RuntimeConfig {
     /// Where `fail_closed` plugins put the batches they failed on.
     #[serde(default = "default_quarantine_dir")]
     pub quarantine_dir: PathBuf,
+    /// Which profiler learns the names of the plugins' compiled functions, so that
+    /// `perf` attributes time inside Wasm to them. Off by default.
+    #[serde(default)]
+    pub profiler: Profiler,
+}
+
+/// A native profiler wasmtime can describe its compiled code to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profiler {
+    /// No profiler (compiled code shows as anonymous addresses).
+    #[default]
+    None,
+    /// `/tmp/perf-PID.map`, which `perf report` reads for the functions' names.
+    PerfMap,
 }
 
 fn default_quarantine_dir() -> PathBuf {
@@ -86,6 +101,7 @@ impl Default for RuntimeConfig {
             workers: 0,
             cache_dir: None,
             quarantine_dir: default_quarantine_dir(),
+            profiler: Profiler::None,
         }
     }
 }

@@ -4,12 +4,15 @@
 use super::cache::CompileCache;
 use super::host::Plugin;
 use super::store::StoreState;
+use crate::config::Profiler;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
 
 /// How often the engine's epoch advances; a call's deadline is rounded up to this.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -23,6 +26,8 @@ pub struct RuntimeOptions {
     pub max_instances: u32,
     /// Digests of the plugin files allowed to load; empty allows any.
     pub trusted_sha256: Vec<String>,
+    /// Which profiler is told the compiled functions' names.
+    pub profiler: Profiler,
 }
 
 impl Default for RuntimeOptions {
@@ -31,6 +36,7 @@ impl Default for RuntimeOptions {
             cache_dir: default_cache_dir(),
             max_instances: 256,
             trusted_sha256: Vec::new(),
+            profiler: Profiler::None,
         }
     }
 }
@@ -59,6 +65,10 @@ impl Runtime {
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        config.profiler(match options.profiler {
+            Profiler::None => ProfilingStrategy::None,
+            Profiler::PerfMap => ProfilingStrategy::PerfMap,
+        });
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(
             options.max_instances,
         )));

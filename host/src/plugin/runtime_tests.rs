@@ -242,3 +242,33 @@ fn plugin_counters_reach_the_metrics_only_from_calls_that_succeed() {
             .contains("not a counter name")
     );
 }
+
+#[test]
+fn the_perf_map_profiler_names_plugin_functions_compiled_or_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: Some(dir.path().join("cache")),
+        max_instances: 8,
+        profiler: crate::config::Profiler::PerfMap,
+        ..Default::default()
+    })
+    .unwrap();
+    let map = std::path::PathBuf::from(format!("/tmp/perf-{}.map", std::process::id()));
+    let cfg = stage("[[plugins]]\nname = \"p\"\npath = \"x\"\n");
+    let names = || {
+        let text = std::fs::read_to_string(&map).unwrap_or_default();
+        text.lines().filter(|l| l.contains("process")).count()
+    };
+    load(&runtime, test_plugins::PASSTHROUGH, &cfg).unwrap();
+    let compiled = names();
+    // The second load comes from the compile cache; its code is registered again.
+    load(&runtime, test_plugins::PASSTHROUGH, &cfg).unwrap();
+    let cached = names();
+    let _ = std::fs::remove_file(&map);
+    assert!(
+        compiled > 0,
+        "no function of the plugin in {}",
+        map.display()
+    );
+    assert!(cached > compiled, "the cached load was not described");
+}

@@ -32,6 +32,7 @@ fn fixture_with(plugin_dir: &str, extra: &str) -> Fixture {
         cache_dir: None,
         max_instances: 32,
         trusted_sha256: config.trust.plugin_sha256.clone(),
+        ..RuntimeOptions::default()
     })
     .unwrap();
     let destinations = Arc::new(Destinations::from_config(&config));
