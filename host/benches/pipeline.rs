@@ -145,6 +145,14 @@ fn benches(c: &mut Criterion<Clock>) {
     arm(&mut group, "texts", decode, |req| {
         view_with_texts(req, &destinations)
     });
+    // The key lists of all three attribute scopes, as the redactor asks for them.
+    arm(&mut group, "keys", decode, |req| {
+        use sluice_plugin_sdk::{RecordsApi, Scope};
+        let state = BatchState::new(Payload::Traces(req), destinations.clone());
+        let keys = [Scope::Resource, Scope::InstrumentationScope, Scope::Record]
+            .map(|scope| RecordsApi::keys(&state, scope));
+        (state.finish(), keys)
+    });
     group.finish();
 
     // Routes as the loopback chain leaves them, by whole traces: every row to destination 0

@@ -2,6 +2,7 @@
 //! and arrays, log bodies, names, span events and links, status messages), listed with an id
 //! so a scanner can replace exactly the leaves it changed.
 
+use super::columns::FastSet;
 use super::rows::RowLoc;
 use crate::otlp::Payload;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
@@ -31,11 +32,22 @@ pub struct Leaf {
     path: Vec<u32>,
 }
 
-/// Collects leaves into the packed lists of a [`Texts`] answer and the leaf table.
+/// What a walk over the leaves adds up, so the lists can be allocated once: growing them
+/// as they fill copied a batch's text a second time.
+#[derive(Default)]
+struct Sizes {
+    leaves: usize,
+    key_bytes: usize,
+    string_bytes: usize,
+}
+
+/// Collects leaves into the packed lists of a [`Texts`] answer and the leaf table; or, with
+/// `sizes` set, only measures them.
 struct Collector<'t> {
     table: &'t mut Vec<Leaf>,
     out: Texts,
     key: String,
+    sizes: Option<Sizes>,
 }
 
 impl Collector<'_> {
@@ -48,6 +60,12 @@ impl Collector<'_> {
         path: &[u32],
         s: &str,
     ) {
+        if let Some(sizes) = &mut self.sizes {
+            sizes.leaves += 1;
+            sizes.key_bytes += self.key.len();
+            sizes.string_bytes += s.len();
+            return;
+        }
         self.out.ids.push(self.table.len() as u32);
         self.table.push(Leaf {
             loc,
@@ -130,12 +148,28 @@ pub fn collect(payload: &Payload, rows: &[RowLoc], wanted: &[u32], table: &mut V
         table,
         out: Texts::default(),
         key: String::new(),
+        sizes: Some(Sizes::default()),
     };
-    c.out.keys = PackedStrings::with_capacity(0, 0);
-    c.out.strings = PackedStrings::with_capacity(0, 0);
+    walk(&mut c, payload, rows, wanted);
+    let sizes = c.sizes.take().unwrap_or_default();
+    let n = sizes.leaves;
+    c.out = Texts {
+        ids: Vec::with_capacity(n),
+        rows: Vec::with_capacity(n),
+        origins: Vec::with_capacity(n),
+        keys: PackedStrings::with_capacity(n, sizes.key_bytes),
+        strings: PackedStrings::with_capacity(n, sizes.string_bytes),
+    };
+    c.table.reserve(n);
+    walk(&mut c, payload, rows, wanted);
+    c.out
+}
+
+/// Visits the leaves of `wanted` rows in listing order.
+fn walk(c: &mut Collector<'_>, payload: &Payload, rows: &[RowLoc], wanted: &[u32]) {
     // Shared resource and scope leaves are listed once, under the first row that has them.
-    let mut seen_resources = std::collections::HashSet::new();
-    let mut seen_scopes = std::collections::HashSet::new();
+    let mut seen_resources = FastSet::default();
+    let mut seen_scopes = FastSet::default();
     for &row in wanted {
         let loc = rows[row as usize];
         if seen_resources.insert(loc.resource) {
@@ -159,9 +193,8 @@ pub fn collect(payload: &Payload, rows: &[RowLoc], wanted: &[u32], table: &mut V
                 Anchor::ScopeAttr,
             );
         }
-        record_leaves(&mut c, payload, row, loc);
+        record_leaves(c, payload, row, loc);
     }
-    c.out
 }
 
 fn record_leaves(c: &mut Collector<'_>, payload: &Payload, row: u32, loc: RowLoc) {
