@@ -297,7 +297,10 @@ fn record_leaves(c: &mut Collector<'_>, payload: &Payload, row: u32, loc: RowLoc
 /// edit of the same call changed it) is left alone.
 pub fn replace(payload: &mut Payload, leaf: &Leaf, new: &str) {
     if let Some(slot) = locate(payload, leaf) {
-        *slot = new.to_string();
+        // In place: a redacted value is rarely longer than the original, so its buffer is
+        // reused instead of allocating a new one and freeing the old.
+        slot.clear();
+        slot.push_str(new);
     }
 }
 
