@@ -151,6 +151,7 @@ fn build(raw: Raw, problems: &mut Vec<String>) -> Option<Settings> {
             needs: d.needs,
             capture: d.capture,
             shape: d.shape,
+            matcher: d.matcher,
             regex: rules::compile_pattern(d.pattern).expect("built-in patterns compile"),
             check: d.check,
         })

@@ -35,6 +35,7 @@ pub mod engine;
 pub mod json;
 pub mod keys;
 pub mod marker;
+pub mod matchers;
 pub mod placeholder;
 pub mod prefilter;
 pub mod rules;

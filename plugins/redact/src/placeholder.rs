@@ -3,9 +3,13 @@
 //! file paths and status words.
 
 /// What a byte can start in [`placeholder_shape`]: 1 a filler run, 2 a marker word,
-/// 4 a non-ASCII character; 0 nothing (most bytes of a real secret).
+/// 4 a non-ASCII character, 8 (`([:`) a code reference's place (see [`REF_AT`]; the `.` of
+/// one is a filler byte); 0 nothing (most bytes of a real secret).
 const SHAPE: [u8; 256] = {
     let mut t = [0u8; 256];
+    t[b'(' as usize] = 8;
+    t[b'[' as usize] = 8;
+    t[b':' as usize] = 8;
     let fillers = b"xX#*.0";
     let mut k = 0;
     while k < fillers.len() {
@@ -42,6 +46,86 @@ const SECOND: [u8; 256] = {
 
 /// Obvious filler: `xxxx`, `****`, `....`, `<...>`, or a doc/example marker.
 pub fn placeholder_shape(v: &str) -> bool {
+    shape_or_reference::<false>(v.as_bytes(), 0)
+}
+
+/// [`placeholder_shape`] of `b`, or (when `REFS`) [`code_reference`] of `b[..refs_end]`, in
+/// one pass: [`value`] asks both of every value `password_assignment` finds, and reading the
+/// value twice was most of what confirming it cost.
+fn shape_or_reference<const REFS: bool>(b: &[u8], refs_end: usize) -> bool {
+    // One loop that skips ordinary bytes by a table lookup; runs of a filler byte are
+    // measured whole, marker words are compared where their first two letters are, and
+    // references where their `.([:` is.
+    let mut non_ascii = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match SHAPE[usize::from(c)] {
+            0 => i += 1,
+            1 => {
+                let mut j = i + 1;
+                while j < b.len() && b[j] == c {
+                    j += 1;
+                }
+                let need = match c {
+                    b'x' | b'X' | b'#' => 4,
+                    b'*' | b'.' => 3,
+                    _ => 7,
+                };
+                if j - i >= need {
+                    return true;
+                }
+                // A run of one or two dots: each may be a reference's.
+                if REFS && c == b'.' && (i..j).any(|p| reference_at(&b[..refs_end], p, 0)) {
+                    return true;
+                }
+                i = j;
+            }
+            2 if b.get(i + 1).map_or(0, |n| n | 0x20) != SECOND[usize::from(c)] => i += 1,
+            2 => {
+                let at =
+                    |w: &[u8]| b.len() - i >= w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w);
+                let next = b.get(i + 1).map_or(0, |n| n | 0x20);
+                let word = match (c | 0x20, next) {
+                    (b'e', b'x') => at(b"example"),
+                    (b'p', b'l') => at(b"placeholder"),
+                    (b'y', b'o') => at(b"your_") || at(b"your-"),
+                    (b'd', b'u') => at(b"dummy"),
+                    (b's', b'a') => at(b"sample"),
+                    (b'r', b'e') => at(b"redacted"),
+                    _ => false,
+                };
+                if word {
+                    return true;
+                }
+                i += 1;
+            }
+            8 => {
+                if REFS
+                    && reference_at(&b[..refs_end], i, usize::from(REF_BYTE[usize::from(c)] - 1))
+                {
+                    return true;
+                }
+                i += 1;
+            }
+            _ => {
+                non_ascii = true;
+                i += 1;
+            }
+        }
+    }
+    non_ascii && (contains(b, "…".as_bytes()) || contains(b, "••••".as_bytes()))
+}
+
+/// Whether `hay` contains `needle`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// [`placeholder_shape`] as it was first written (its own loop): what the tests compare the
+/// shared pass with.
+#[doc(hidden)]
+pub fn placeholder_shape_reference(v: &str) -> bool {
     // One loop that skips ordinary bytes by a table lookup; runs of a filler byte are
     // measured whole, marker words are compared where their first two letters are.
     let b = v.as_bytes();
@@ -85,6 +169,8 @@ pub fn placeholder_shape(v: &str) -> bool {
                 }
                 i += 1;
             }
+            // `([:`, nothing to this test.
+            8 => i += 1,
             _ => {
                 non_ascii = true;
                 i += 1;
@@ -110,9 +196,66 @@ const REFS: &[&str] = &[
     "settings.",
 ];
 
+/// Where the bytes `.([:` sit in [`REFS`]: per byte, each reference holding it and its
+/// offset there, so that a `.` in a value is compared with the seven references that hold a
+/// dot (at the right place) instead of searching all twelve for it. A unit test derives the
+/// table from [`REFS`].
+const REF_AT: [&[(&[u8], usize)]; 4] = [
+    &[
+        (b"os.environ", 2),
+        (b"os.getenv", 2),
+        (b"process.env", 7),
+        (b"secrets.", 7),
+        (b"import.meta.env", 6),
+        (b"import.meta.env", 11),
+        (b"system.getenv", 6),
+        (b"settings.", 8),
+    ],
+    &[(b"getenv(", 6), (b"env(", 3)],
+    &[(b"env[", 3), (b"config[", 6)],
+    &[(b"vault:", 5)],
+];
+
+/// Per byte: 1 + its index in [`REF_AT`] for `.([:`, 0 for every other byte.
+const REF_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'.' as usize] = 1;
+    t[b'(' as usize] = 2;
+    t[b'[' as usize] = 3;
+    t[b':' as usize] = 4;
+    t
+};
+
 /// Whether `v` contains one of [`REFS`] (ASCII case ignored). Each holds one of `.([:`, so
-/// only those bytes are looked at: one pass over `v`, whatever its length.
+/// only those bytes are looked at, and each only against the references holding it there:
+/// one pass over `v`, whatever its length.
 fn code_reference(v: &[u8]) -> bool {
+    v.iter().enumerate().any(|(p, &c)| {
+        let k = REF_BYTE[usize::from(c)];
+        k != 0 && reference_at(v, p, usize::from(k - 1))
+    })
+}
+
+/// Whether one of the references holding `.([:` number `k` ([`REF_AT`]) has it at `v[p]`.
+fn reference_at(v: &[u8], p: usize, k: usize) -> bool {
+    // Every reference has a letter right before its `.([:` (offsets are at least 2): one
+    // compare of that byte settles most candidates before the whole reference is compared.
+    if p < 2 || p >= v.len() {
+        return false;
+    }
+    let before = v[p - 1] | 0x20;
+    REF_AT[k].iter().any(|&(r, o)| {
+        before == r[o - 1]
+            && p >= o
+            && v.get(p - o..p - o + r.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(r))
+    })
+}
+
+/// [`code_reference`] as it was first written (every reference tried at every `.([:`): what
+/// the tests compare it with.
+#[doc(hidden)]
+pub fn code_reference_reference(v: &[u8]) -> bool {
     v.iter().enumerate().any(|(p, &c)| {
         matches!(c, b'.' | b'(' | b'[' | b':')
             && REFS.iter().any(|r| {
@@ -125,6 +268,19 @@ fn code_reference(v: &[u8]) -> bool {
                 })
             })
     })
+}
+
+/// [`code_reference`], for the tests.
+#[doc(hidden)]
+pub fn is_code_reference(v: &[u8]) -> bool {
+    code_reference(v)
+}
+
+/// The one-pass [`placeholder_shape`] or [`code_reference`] of `v[..refs_end]`, for the
+/// tests.
+#[doc(hidden)]
+pub fn is_placeholder_or_reference(v: &str, refs_end: usize) -> bool {
+    shape_or_reference::<true>(v.as_bytes(), refs_end)
 }
 
 /// Whether `hay` ends with `tail`, ignoring ASCII case.
@@ -210,10 +366,12 @@ pub fn value(
     code_refs: bool,
     min_chars: usize,
 ) -> Option<(usize, usize)> {
-    if placeholder_shape(&hay[s..e]) {
+    // Every test below only rejects, so their order does not matter: the placeholder shape
+    // of the whole value and the code references of the trimmed one are one pass.
+    let v = hay[s..e].trim_end_matches(['.', ',', ';', ')']);
+    if shape_or_reference::<true>(&hay.as_bytes()[s..e], v.len()) {
         return None;
     }
-    let v = hay[s..e].trim_end_matches(['.', ',', ';', ')']);
     let e = s + v.len();
     if v.is_empty()
         || v.len() < min_chars
@@ -243,9 +401,6 @@ pub fn value(
     }
     // Paths: `password_file=/run/secrets/db`, `PWD=/home/app`.
     if b[0] == b'/' || v.starts_with("~/") || v.starts_with("./") {
-        return None;
-    }
-    if code_reference(b) {
         return None;
     }
     let quoted = s > 0 && matches!(hay.as_bytes()[s - 1], b'"' | b'\'');
@@ -306,4 +461,41 @@ pub fn prose(hay: &str, m: usize, s: usize, e: usize) -> Option<(usize, usize)> 
 pub fn placeholder_value(v: &str) -> bool {
     let t = v.trim();
     t.is_empty() || value(t, 0, 0, t.len(), false, 1).is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`REF_AT`] lists every place of `.([:` in every reference, and nothing else.
+    #[test]
+    fn ref_at_is_derived_from_refs() {
+        let mut want: Vec<(u8, &[u8], usize)> = Vec::new();
+        for r in REFS {
+            for (o, c) in r.bytes().enumerate() {
+                if matches!(c, b'.' | b'(' | b'[' | b':') {
+                    want.push((c, r.as_bytes(), o));
+                }
+            }
+        }
+        let mut got: Vec<(u8, &[u8], usize)> = Vec::new();
+        for (k, list) in REF_AT.iter().enumerate() {
+            let c = [b'.', b'(', b'[', b':'][k];
+            assert_eq!(usize::from(REF_BYTE[usize::from(c)]), k + 1);
+            got.extend(list.iter().map(|&(r, o)| (c, r, o)));
+        }
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+        assert_eq!(REF_BYTE.iter().filter(|&&k| k != 0).count(), 4);
+        assert!(
+            REFS.iter()
+                .all(|r| r.bytes().any(|c| REF_BYTE[usize::from(c)] != 0))
+        );
+        // `code_reference` compares the lower-case letter before each place first.
+        assert!(
+            got.iter()
+                .all(|&(_, r, o)| o >= 2 && r[o - 1].is_ascii_lowercase())
+        );
+    }
 }

@@ -51,6 +51,7 @@ pub fn custom_rules(raw: &[RawCustom], builtin: &[&str], problems: &mut Vec<Stri
                 needs: &[],
                 capture: rules::Capture::Groups,
                 shape: None,
+                matcher: None,
                 regex,
                 check,
             }),

@@ -2,6 +2,7 @@
 
 use super::shape::{ANY, Alt, Class, HEX, Part, WORD_DASH};
 use super::{Check, Gate, Group::Credentials as C, RuleDef, rule};
+use crate::matchers::Matcher;
 
 /// Cloud rules, most specific first.
 pub const RULES: &[RuleDef] = &[
@@ -17,13 +18,16 @@ pub const RULES: &[RuleDef] = &[
     ),
     // PEM and OpenSSH blocks span lines; a block cut off before its END line (a truncated
     // log) is still a key, so the second branch takes the base64 body that follows.
+    // Read by a hand matcher at its anchors (`matchers::private_key`): the lazy DFA read
+    // every block byte by byte to find its END line.
     rule(
         "private_key",
         C,
         Gate::Anchors(&["-----BEGIN", "PuTTY-User-Key-File"]),
         r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,-]|\\[nr])+|PuTTY-User-Key-File-[0-9]: [\s\S]*?Private-MAC: [0-9a-f]+",
         Check::Pem,
-    ),
+    )
+    .matcher(Matcher::PrivateKey),
     rule(
         "aws_access_key",
         C,
@@ -61,7 +65,8 @@ pub const RULES: &[RuleDef] = &[
         ]),
         r#"(?i)(?:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)\\?["']?[ \t]*(?:[:=]|=>)[ \t]*\\?["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
         Check::Token,
-    ),
+    )
+    .matcher(Matcher::AwsSecretKey),
     rule(
         "aws_secret_key",
         C,
@@ -119,7 +124,8 @@ pub const RULES: &[RuleDef] = &[
         ]),
         r#"(?i)(?:account|storage)[_-]?key\\?["']?[ \t]*[:=][ \t]*\\?["']?([A-Za-z0-9+/]{86}==)"#,
         Check::Token,
-    ),
+    )
+    .matcher(Matcher::AzureStorageKey),
     // Service Bus / Event Hubs / IoT connection strings and SAS signatures in URLs.
     rule(
         "azure_connection_string",

@@ -7,6 +7,7 @@
 //! against placeholders (`${X}`, `<redacted>`, `os.environ[...]`, `****`).
 
 use super::{Capture, Check, Gate, Group::Credentials as C, RuleDef, Start, rule};
+use crate::matchers::Matcher;
 
 /// Key names that end with a keyword, right before their value (`$`: see the prefilter).
 const ASSIGN_ANCHORS: &[&str] = &[
@@ -69,14 +70,16 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["authorization$"]),
         r#"(?i)authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:(?:bearer|basic|token|digest|negotiate|ntlm|apikey|api-key|sso-key|aws4-hmac-sha256|hmac)[ \t]+)?([^\s"'\\,;]{6,})"#,
         Check::Literal,
-    ),
+    )
+    .matcher(Matcher::Authorization),
     rule(
         "bearer_token",
         C,
         Gate::Anchors(&["bearer$"]),
         r"(?i)\bbearer[ \t]+([A-Za-z0-9._~+/-]{16,}=*)",
         Check::Bearer,
-    ),
+    )
+    .matcher(Matcher::Bearer),
     rule(
         "basic_auth",
         C,
@@ -90,7 +93,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["cookie$"]),
         r#"(?i)\bcookie\\?["']?[ \t]*:[ \t]*\\?["']?([^"'\\\r\n]{4,})"#,
         Check::Literal,
-    ),
+    )
+    .matcher(Matcher::Cookie),
     rule(
         "cli_secret_flag",
         C,
@@ -115,7 +119,8 @@ pub const RULES: &[RuleDef] = &[
         r#"(?i)(?:^|[\s"'])--?(?:[a-z0-9]+-)*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api-?key|access-?key|private-?key|auth)(?:=|[ \t]+)(?:"([^"\r\n]+)"|'([^'\r\n]+)'|([^\s"'-][^\s"']*))"#,
         Check::Value,
     )
-    .from(Start::Flag),
+    .from(Start::Flag)
+    .matcher(Matcher::CliFlag),
     // `curl -u user:password`, `--user user:password`.
     rule(
         "cli_secret_flag",
@@ -160,5 +165,6 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["password$", "passwd$", "passphrase$", "passcode$", "pwd$"]),
         r#"(?i)\b(?:password|passwd|passphrase|passcode|pwd)[ \t]+(?:is|was)[ \t]*[:=]?[ \t]*["']?([^\s"']{4,64})"#,
         Check::Prose,
-    ),
+    )
+    .matcher(Matcher::PasswordProse),
 ];

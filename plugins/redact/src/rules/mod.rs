@@ -19,6 +19,8 @@ mod tokens;
 
 pub use shape::Shape;
 
+use crate::matchers::Matcher;
+
 /// The group a rule belongs to; rules are switched on and off by group as well as by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Group {
@@ -167,6 +169,10 @@ pub struct RuleDef {
     /// The pattern as a [`Shape`], when it is one: matched without the regex at each anchor
     /// (`Start::Anchor` rules without capture groups only).
     pub shape: Option<Shape>,
+    /// The pattern as a hand matcher, which reads it without the regex wherever an anchored
+    /// search would start (`Start::Anchor` and `Start::Flag` rules only; the matcher must
+    /// mean exactly this pattern).
+    pub matcher: Option<Matcher>,
 }
 
 /// Every built-in rule, most specific first: when two matches overlap, the earlier one in
@@ -213,6 +219,7 @@ const fn rule(
         check,
         capture: Capture::Groups,
         shape: None,
+        matcher: None,
     }
 }
 
@@ -231,6 +238,14 @@ impl RuleDef {
     const fn shape(self, shape: Shape) -> RuleDef {
         RuleDef {
             shape: Some(shape),
+            ..self
+        }
+    }
+
+    /// The same rule, read by `matcher` at its anchors (which must mean exactly its pattern).
+    const fn matcher(self, matcher: Matcher) -> RuleDef {
+        RuleDef {
+            matcher: Some(matcher),
             ..self
         }
     }

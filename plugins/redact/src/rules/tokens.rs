@@ -3,6 +3,7 @@
 
 use super::shape::{ALNUM, ALNUM_DASH, ALNUM_US, ANY, Alt, Class, DIGIT, HEX, Part, WORD_DASH};
 use super::{Check, Gate, Group::Credentials as C, RuleDef, Start, rule};
+use crate::matchers::Matcher;
 
 /// Token rules, most specific first.
 pub const RULES: &[RuleDef] = &[
@@ -291,7 +292,8 @@ pub const RULES: &[RuleDef] = &[
         ]),
         r#"(?i)(?:datadog|dd)[_-]?(?:api|app|application)[_-]?key\\?["']?[ \t]*[:=][ \t]*\\?["']?([a-f0-9]{40}|[a-f0-9]{32})\b"#,
         Check::Token,
-    ),
+    )
+    .matcher(Matcher::DatadogKey),
     rule(
         "newrelic_key",
         C,

@@ -1,0 +1,130 @@
+//! `cli_secret_flag`'s keyword flags (`--db-password=...`, `--token x`) without the regex
+//! engine. Its capture groups ran a backtracker on every flag the detector found.
+
+use super::Unsure;
+use super::read::blanks;
+
+/// The keywords a `cli_secret_flag` flag may end with (ASCII, lower case).
+const FLAG_WORDS: &[&[u8]] = &[
+    b"pass",
+    b"password",
+    b"passwd",
+    b"passphrase",
+    b"pwd",
+    b"secret",
+    b"token",
+    b"apikey",
+    b"api-key",
+    b"accesskey",
+    b"access-key",
+    b"privatekey",
+    b"private-key",
+    b"auth",
+];
+
+/// Whether a flag's name (what follows its dashes up to `=` or a blank) is
+/// `(?:[a-z0-9]+-)*KEYWORD`: a keyword at its end, before it nothing or words each ending
+/// with one `-`.
+fn flag_name(name: &[u8]) -> bool {
+    FLAG_WORDS.iter().any(|k| {
+        name.len() >= k.len() && name[name.len() - k.len()..].eq_ignore_ascii_case(k) && {
+            let words = &name[..name.len() - k.len()];
+            words.is_empty()
+                || (words.ends_with(b"-")
+                    && !words.starts_with(b"-")
+                    && !words.windows(2).any(|w| w == b"--"))
+        }
+    })
+}
+
+/// The value of a `cli_secret_flag` flag at `v`: `"([^"\r\n]+)"`, `'([^'\r\n]+)'` or
+/// `([^\s"'-][^\s"']*)`, as match end and secret span.
+fn flag_value(b: &[u8], v: usize) -> Result<Option<[usize; 3]>, Unsure> {
+    match b.get(v) {
+        Some(&q @ (b'"' | b'\'')) => {
+            let s = v + 1;
+            let e = s + b[s..]
+                .iter()
+                .position(|&c| c == q || c == b'\r' || c == b'\n')
+                .unwrap_or(b.len() - s);
+            Ok((e > s && b.get(e) == Some(&q)).then_some([e + 1, s, e]))
+        }
+        Some(b'-') | None => Ok(None),
+        Some(_) => {
+            let e = token_end(b, v)?;
+            Ok((e > v).then_some([e, v, e]))
+        }
+    }
+}
+
+/// `[^\s"']*` from `p`: its end; [`Unsure`] at a non-ASCII byte (Unicode `\s`).
+fn token_end(b: &[u8], mut p: usize) -> Result<usize, Unsure> {
+    while let Some(&c) = b.get(p) {
+        match c {
+            b'\t'..=b'\r' | b' ' | b'"' | b'\'' => break,
+            0x80.. => return Err(Unsure),
+            _ => p += 1,
+        }
+    }
+    Ok(p)
+}
+
+/// `cli_secret_flag` (the keyword flags) at `at`, the blank or quote before a flag's dashes
+/// (or the string's start): `(?i)(?:^|[\s"'])--?(?:[a-z0-9]+-)*(?:pass(?:word|wd|phrase)?|`
+/// `pwd|secret|token|api-?key|access-?key|private-?key|auth)(?:=|[ \t]+)(?:"([^"\r\n]+)"|`
+/// `'([^'\r\n]+)'|([^\s"'-][^\s"']*))`.
+///
+/// Two dashes are taken when there are two (a name cannot start with a dash); the name is
+/// the whole `[A-Za-z0-9-]` run, since what follows it (`=` or a blank) is outside that class;
+/// then the separator, and the value in the pattern's order.
+pub fn cli_flag(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
+    // `^` first, then a blank or a quote.
+    let mut starts = [None, None];
+    if at == 0 {
+        starts[0] = Some(0);
+    }
+    match b.get(at) {
+        Some(b'\t'..=b'\r' | b' ' | b'"' | b'\'') => starts[1] = Some(at + 1),
+        // Unicode white space may start a flag too, when a dash follows it.
+        Some(&c @ 0x80..) => {
+            let len = if c >= 0xf0 {
+                4
+            } else if c >= 0xe0 {
+                3
+            } else {
+                2
+            };
+            if b.get(at + len) == Some(&b'-') {
+                return Err(Unsure);
+            }
+        }
+        _ => {}
+    }
+    for d in starts.into_iter().flatten() {
+        if b.get(d) != Some(&b'-') {
+            continue;
+        }
+        let n = d + 1 + usize::from(b.get(d + 1) == Some(&b'-'));
+        let mut e = n;
+        while let Some(&c) = b.get(e) {
+            match c {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' => e += 1,
+                // `(?i)` puts the Kelvin sign and `ſ` in `[a-z]`.
+                0x80.. => return Err(Unsure),
+                _ => break,
+            }
+        }
+        if !flag_name(&b[n..e]) {
+            continue;
+        }
+        let v = match b.get(e) {
+            Some(b'=') => e + 1,
+            Some(b' ' | b'\t') => blanks(b, e),
+            _ => continue,
+        };
+        if let Some([me, s, se]) = flag_value(b, v)? {
+            return Ok(Some([at, me, s, se]));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,65 @@
+//! Hand matchers for built-in rules whose regex call costs more than reading the match.
+//!
+//! A [`Matcher`] answers exactly what an anchored search of its rule's regex at `at` answers
+//! (the whole match and the secret's span, as the first participating capture group gives
+//! it), or [`Unsure`] where the pattern's Unicode semantics decide, and the detector then runs
+//! the regex after all. Each matcher knows one built-in pattern and nothing else: a rule says
+//! it through [`crate::rules::RuleDef::matcher`], and `tests/rule_matchers.rs` holds every
+//! matcher to its regex at every position of the corpus, the samples and generated strings.
+//!
+//! The matchers read a `&str`: the detector validates UTF-8 first, so `[\s\S]` is every byte
+//! and a run of "anything but ..." may cross a multi-byte character without decoding it.
+
+mod cli;
+mod header;
+mod keyed;
+mod private_key;
+mod prose;
+mod read;
+
+pub use crate::assign::Unsure;
+
+/// A built-in rule's pattern, matched without the regex engine at an anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matcher {
+    /// `private_key`: a PEM or OpenSSH block (to its `END` line, or the base64 body of a
+    /// block cut short), or a PuTTY key file to its `Private-MAC`.
+    PrivateKey,
+    /// `authorization_header`: `Authorization: [scheme] value`, the value as the secret.
+    Authorization,
+    /// `cookie`: `Cookie: value`, the value (to the line's end or a quote) as the secret.
+    Cookie,
+    /// `azure_storage_key`: `AccountKey=<86 bytes of base64>==`, the key as the secret.
+    AzureStorageKey,
+    /// `bearer_token`: `Bearer <token>` without a header name, the token as the secret.
+    Bearer,
+    /// `aws_secret_key` by its name: `aws_secret_access_key = <40 bytes>`, the key as the
+    /// secret.
+    AwsSecretKey,
+    /// `datadog_key`: `DD_API_KEY=<32 or 40 hex digits>`, the key as the secret.
+    DatadogKey,
+    /// `password_prose`: `password is <word>`, the word as the secret.
+    PasswordProse,
+    /// `cli_secret_flag` (keyword flags): `--db-password=<value>`, the value as the secret.
+    CliFlag,
+}
+
+impl Matcher {
+    /// The rule's anchored match at `at`: `[match start, match end, secret start, secret
+    /// end]`, `None` when the regex does not match there, or [`Unsure`].
+    pub fn match_at(self, hay: &str, at: usize) -> Result<Option<[usize; 4]>, Unsure> {
+        match self {
+            Matcher::PrivateKey => {
+                Ok(private_key::match_at(hay.as_bytes(), at)?.map(|e| [at, e, at, e]))
+            }
+            Matcher::Authorization => header::authorization(hay.as_bytes(), at),
+            Matcher::Cookie => header::cookie(hay.as_bytes(), at),
+            Matcher::AzureStorageKey => keyed::azure_storage_key(hay.as_bytes(), at),
+            Matcher::Bearer => header::bearer(hay.as_bytes(), at),
+            Matcher::AwsSecretKey => keyed::aws_secret_key(hay.as_bytes(), at),
+            Matcher::DatadogKey => keyed::datadog_key(hay.as_bytes(), at),
+            Matcher::PasswordProse => prose::password_prose(hay.as_bytes(), at),
+            Matcher::CliFlag => cli::cli_flag(hay.as_bytes(), at),
+        }
+    }
+}

@@ -1,0 +1,767 @@
+//! The hand matchers (`matchers::Matcher`) find exactly what an anchored search of their
+//! rule's regex finds, with the same secret span as its capture groups, at every position of
+//! the corpus, the throughput samples and strings generated from each pattern's pieces and
+//! their near misses; and the PEM body check read at every third byte (`check::pem`) answers
+//! what the byte-by-byte one did.
+
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{Anchored, Input};
+use sluice_plugin_redact::check::{pem, pem_reference};
+use sluice_plugin_redact::matchers::{Matcher, Unsure};
+use sluice_plugin_redact::rules::{RuleDef, Start, builtin, compile_pattern};
+
+mod support;
+
+use support::Rng;
+
+fn rule(matcher: Matcher) -> RuleDef {
+    let mut found = builtin().into_iter().filter(|r| r.matcher == Some(matcher));
+    let r = found.next().expect("a rule with this matcher");
+    assert!(found.next().is_none(), "one rule per matcher");
+    assert!(
+        matches!(r.start, Start::Anchor | Start::Flag),
+        "matchers stand for anchored searches"
+    );
+    r
+}
+
+fn corpus() -> Vec<String> {
+    let mut out = support::corpus_and_clean();
+    out.extend(sluice_plugin_redact::samples::dense(64 << 10));
+    out.extend(sluice_plugin_redact::samples::prose(64 << 10));
+    out
+}
+
+/// Strings of 1 to `max` pieces picked from `pieces`.
+fn generated(rng: &mut Rng, pieces: &[&str], n: usize, max: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| (0..1 + rng.below(max)).map(|_| rng.pick(pieces)).collect())
+        .collect()
+}
+
+/// Compares the matcher with the regex at every character boundary of `texts` (the first
+/// `real` of which are real text); gives the matches compared, and the matches and unsure
+/// answers on real text.
+fn compare(matcher: Matcher, texts: &[String], real: usize) -> (usize, usize, usize) {
+    let r = rule(matcher);
+    let re = compile_pattern(r.pattern).expect("compiles");
+    let groups = re.group_info().group_len(regex_automata::PatternID::ZERO);
+    let mut cache = re.create_cache();
+    let mut slots = vec![None; 2 * groups];
+    let (mut matched, mut real_matched, mut unsure) = (0, 0, 0);
+    for (k, text) in texts.iter().enumerate() {
+        let b = text.as_bytes();
+        for at in (0..=b.len()).filter(|&at| text.is_char_boundary(at)) {
+            let got = match matcher.match_at(text, at) {
+                Ok(got) => got,
+                Err(Unsure) => {
+                    unsure += usize::from(k < real);
+                    continue;
+                }
+            };
+            let input = Input::new(b).range(at..).anchored(Anchored::Yes);
+            let want = re
+                .search_slots_with(&mut cache, &input, &mut slots)
+                .map(|_| {
+                    let slot = |k: usize| slots[k].map(NonMaxUsize::get);
+                    let (ms, me) = (slot(0).unwrap(), slot(1).unwrap());
+                    let (s, e) = (1..groups)
+                        .find_map(|g| Some((slot(2 * g)?, slot(2 * g + 1)?)))
+                        .unwrap_or((ms, me));
+                    [ms, me, s, e]
+                });
+            assert_eq!(got, want, "{matcher:?} at {at} of {text:?}");
+            matched += usize::from(want.is_some());
+            real_matched += usize::from(want.is_some() && k < real);
+        }
+    }
+    (matched, real_matched, unsure)
+}
+
+/// Base64 lines of every length up to 70, so that dashes and fillers land at every offset.
+fn base64(rng: &mut Rng) -> String {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..rng.below(71))
+        .map(|_| char::from(rng.pick(B64)))
+        .collect()
+}
+
+const KEY_PIECES: &[&str] = &[
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----BEGIN PRIVATE KEY-----",
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "-----BEGIN ENCRYPTED PRIVATE KEY BLOCK-----",
+    "-----BEGIN EC2 PRIVATE KEY-----",
+    "-----BEGIN rsa PRIVATE KEY-----",
+    "-----BEGIN PUBLIC KEY-----",
+    "-----BEGIN PRIVATE KEY----",
+    "-----BEGIN PRIVATE KEY------",
+    "-----BEGIN PRIVATE KEY BLOCK BLOCK-----",
+    "-----BEGINPRIVATE KEY-----",
+    "-----BEGIN PRIVATE KEYS-----",
+    "-----END RSA PRIVATE KEY-----",
+    "-----END PRIVATE KEY-----",
+    "-----END PRIVATE KEY BLOCK-----",
+    "-----END OPENSSH PRIVATE KEY-----",
+    "-----END PUBLIC KEY-----",
+    "-----END PRIVATE KEY----",
+    "----END PRIVATE KEY-----",
+    "------END PRIVATE KEY-----",
+    "-----END  PRIVATE KEY-----x",
+    "-----END private KEY-----",
+    "-----END",
+    "-----E",
+    "-----",
+    "--",
+    "-",
+    "\n",
+    "\n",
+    "\\n",
+    "\\r\\n",
+    "\\t",
+    "\\",
+    "\r\n",
+    " ",
+    "\t",
+    "\x0b",
+    "\x0c",
+    "...",
+    "..",
+    "xxxx",
+    "xxx",
+    "XXXX",
+    "xX",
+    ":",
+    ",",
+    "=",
+    "==",
+    "\"",
+    "'",
+    "é",
+    "\u{a0}",
+    "\u{2028}",
+    "\u{85}",
+    "Proc-Type: 4,ENCRYPTED",
+    "PuTTY-User-Key-File-2: ssh-rsa\n",
+    "PuTTY-User-Key-File-3: ",
+    "PuTTY-User-Key-File-x: ",
+    "PuTTY-User-Key-File-2:",
+    "Encryption: none\nPublic-Lines: 6\n",
+    "Private-MAC: ",
+    "Private-MAC: 0a1b2c3d",
+    "Private-MAC: zz",
+    "Private-MAC: A0",
+    "Private-MAC:",
+    "0f",
+];
+
+#[test]
+fn private_key_is_the_regex() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..12_000 {
+        let mut s = String::new();
+        for _ in 0..1 + rng.below(10) {
+            if rng.below(3) == 0 {
+                s.push_str(&base64(&mut rng));
+            } else {
+                s.push_str(rng.pick(KEY_PIECES));
+            }
+        }
+        all.push(s);
+    }
+    all.extend(generated(&mut rng, KEY_PIECES, 4_000, 8));
+    let (matched, real_matched, unsure) = compare(Matcher::PrivateKey, &all, real);
+    assert!(matched > 5_000, "only {matched} matches");
+    assert!(
+        unsure * 20 < real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
+const AUTH_PIECES: &[&str] = &[
+    "Authorization",
+    "authorization",
+    "AUTHORIZATION",
+    "x-authorization",
+    "authorizatio",
+    "Cookie",
+    "cookie",
+    "set-cookie",
+    "Set-Cookie",
+    "xcookie",
+    "_cookie",
+    "-cookie",
+    "coo\u{212a}ie",
+    "COOKIE",
+    "cookies",
+    "\\",
+    "\"",
+    "'",
+    "\\\"",
+    "\\'",
+    ":",
+    "=",
+    ": ",
+    ":=",
+    " ",
+    "  ",
+    "\t",
+    "    ",
+    "\n",
+    "\r\n",
+    "Bearer ",
+    "bearer",
+    "Basic ",
+    "token\t",
+    "Digest ",
+    "negotiate ",
+    "NTLM ",
+    "ntlm",
+    "apikey ",
+    "api-key ",
+    "sso-key ",
+    "aws4-hmac-sha256 ",
+    "AWS4-HMAC-SHA256 ",
+    "hmac ",
+    "HMAC",
+    "ba\u{17f}ic ",
+    "to\u{212a}en ",
+    "abc",
+    "abcdef",
+    "eyJhbGciOiJIUzI1NiJ9.e30.sig",
+    "sessionid=abc123; csrftoken=xyz",
+    "a=b",
+    "x",
+    "xyz",
+    "12345",
+    ",",
+    ";",
+    "é",
+    "\u{a0}",
+    "\u{2003}",
+    "caf\u{e9}",
+    "ab\u{85}cd",
+];
+
+const HEADER_NAMES: &[&str] = &[
+    "Authorization",
+    "authorization",
+    "AUTHORIZATION",
+    "authorizatio",
+    "Cookie",
+    "cookie",
+    "COOKIE",
+    "set-cookie",
+    "xcookie",
+    "coo\u{212a}ie",
+    "cookies",
+];
+const ESCAPES: &[&str] = &["", "", "", "\\", "\"", "'", "\\\"", "\\'", "\"'"];
+const BLANKS: &[&str] = &["", "", " ", "\t", "  ", " \t ", "    ", "     ", "\n"];
+const SEPS: &[&str] = &[":", ":", "=", ":=", "", "-", "::"];
+const SCHEMES: &[&str] = &[
+    "",
+    "",
+    "",
+    "Bearer ",
+    "bearer",
+    "Basic  ",
+    "token\t",
+    "Digest ",
+    "NTLM ",
+    "ntlm",
+    "hmac ",
+    "sso-key ",
+    "aws4-hmac-sha256 ",
+    "api-key ",
+    "apikey ",
+    "negotiate ",
+    "ba\u{17f}ic ",
+    "to\u{212a}en ",
+];
+const VALUES: &[&str] = &[
+    "",
+    "a",
+    "ab",
+    "abc",
+    "abcd",
+    "abcde",
+    "abcdef",
+    "abcdefg",
+    "dXNlcjpwYXNz",
+    "a b",
+    "ab cd",
+    "x y z",
+    "sessionid=abc123; csrftoken=xyz",
+    "eyJhbGciOiJIUzI1NiJ9.e30.sig",
+    "caf\u{e9}",
+    "\u{e9}\u{e9}\u{e9}",
+    "\u{e9}\u{e9}\u{e9}\u{e9}",
+    "ab\u{85}cdef",
+    "abc\u{a0}def",
+    "12,34",
+    "1234;5",
+    "\"quoted\"",
+    "'q'",
+    "a\\b",
+    "\r\n",
+];
+const TAILS: &[&str] = &["", "\"", "'", "\\\"", ",", ";", "\n", " next", "\r", "é"];
+
+/// Headers built from the patterns' pieces and near misses.
+fn headers(rng: &mut Rng, names: &[&str], n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let mut s = String::new();
+            for _ in 0..1 + rng.below(2) {
+                for part in [
+                    rng.pick(&["", "", " ", "x", "_", "-", "\"", "é"]),
+                    if rng.below(4) == 0 {
+                        rng.pick(HEADER_NAMES)
+                    } else {
+                        rng.pick(names)
+                    },
+                    rng.pick(ESCAPES),
+                    rng.pick(BLANKS),
+                    rng.pick(SEPS),
+                    rng.pick(BLANKS),
+                    rng.pick(ESCAPES),
+                    rng.pick(SCHEMES),
+                    rng.pick(BLANKS),
+                    rng.pick(VALUES),
+                    rng.pick(TAILS),
+                ] {
+                    s.push_str(part);
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn authorization_header_is_the_regex() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let texts = corpus();
+    let real = texts.len();
+    let all = [
+        texts,
+        generated(&mut rng, AUTH_PIECES, 10_000, 9),
+        headers(
+            &mut rng,
+            &["Authorization", "authorization", "AUTHORIZATION"],
+            40_000,
+        ),
+    ]
+    .concat();
+    let (matched, real_matched, unsure) = compare(Matcher::Authorization, &all, real);
+    assert!(matched > 5_000, "only {matched} matches");
+    assert!(
+        unsure * 20 < real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
+#[test]
+fn cookie_is_the_regex() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let texts = corpus();
+    let real = texts.len();
+    let all = [
+        texts,
+        generated(&mut rng, AUTH_PIECES, 10_000, 9),
+        headers(
+            &mut rng,
+            &["Cookie", "cookie", "COOKIE", "set-cookie"],
+            40_000,
+        ),
+    ]
+    .concat();
+    let (matched, real_matched, unsure) = compare(Matcher::Cookie, &all, real);
+    assert!(matched > 5_000, "only {matched} matches");
+    assert!(
+        unsure * 20 < real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
+/// Bodies with filler runs of every length at every offset, around the 64-byte threshold.
+#[test]
+fn pem_check_is_the_byte_by_byte_one() {
+    const FILL: &[&str] = &[
+        ".", "..", "...", "....", "x", "xx", "xxx", "xxxx", "xxxxx", "X", "XXX", "XXXX", "xX",
+        "xXxX", "-----", "------", "-----\n", "-----\\n", "----- ", "\n", " ", "=", "é", "..x",
+    ];
+    let mut rng = Rng(0x0123_4567_89ab_cdef);
+    let mut texts = corpus();
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        if rng.below(2) == 0 {
+            s.push_str(rng.pick(KEY_PIECES));
+        }
+        for _ in 0..1 + rng.below(6) {
+            if rng.below(2) == 0 {
+                s.push_str(&base64(&mut rng));
+            } else {
+                s.push_str(rng.pick(FILL));
+            }
+        }
+        texts.push(s);
+    }
+    let (mut yes, mut no) = (0, 0);
+    for text in &texts {
+        let want = pem_reference(text);
+        assert_eq!(pem(text), want, "{text:?}");
+        yes += usize::from(want);
+        no += usize::from(!want);
+        // The blocks the rule finds in it, as the detector confirms them.
+        for at in (0..text.len()).filter(|&at| text.as_bytes()[at..].starts_with(b"-----BEGIN")) {
+            if let Ok(Some([s, e, ..])) = Matcher::PrivateKey.match_at(text, at) {
+                assert_eq!(pem(&text[s..e]), pem_reference(&text[s..e]), "{text:?}");
+            }
+        }
+    }
+    assert!(yes > 5_000 && no > 5_000, "{yes} accepted, {no} rejected");
+}
+
+const AZURE_NAMES: &[&str] = &[
+    "AccountKey",
+    "accountkey",
+    "account_key",
+    "ACCOUNT-KEY",
+    "storage_key",
+    "StorageKey",
+    "storage-key",
+    "storage--key",
+    "account__key",
+    "accountke",
+    "\u{17f}torage_key",
+    "account_\u{212a}ey",
+    "accounts_key",
+];
+
+/// Base64 of 84 to 88 bytes, sometimes with a Kelvin sign or a blank in it.
+fn azure_value(rng: &mut Rng) -> String {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let n = if rng.below(2) == 0 {
+        86
+    } else {
+        84 + rng.below(5)
+    };
+    let mut v: String = (0..n).map(|_| char::from(rng.pick(B64))).collect();
+    match rng.below(8) {
+        0 => v.insert(rng.below(n), '\u{212a}'),
+        1 => v.insert(rng.below(n), ' '),
+        _ => {}
+    }
+    v.push_str(rng.pick(&["==", "==", "==", "==", "=", "", "===", "=x"]));
+    v
+}
+
+#[test]
+fn azure_storage_key_is_the_regex() {
+    let mut rng = Rng(0x510e_527f_ade6_82d1);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        for part in [
+            rng.pick(&["", "", " ", "x", "_", ";", "\""]),
+            rng.pick(AZURE_NAMES),
+            rng.pick(ESCAPES),
+            rng.pick(BLANKS),
+            rng.pick(SEPS),
+            rng.pick(BLANKS),
+            rng.pick(ESCAPES),
+        ] {
+            s.push_str(part);
+        }
+        s.push_str(&azure_value(&mut rng));
+        s.push_str(rng.pick(TAILS));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::AzureStorageKey, &all, real);
+    assert!(matched > 1_000, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
+#[test]
+fn bearer_token_is_the_regex() {
+    const NAMES: &[&str] = &["Bearer", "bearer", "BEARER", "bearers", "beare", "xbearer"];
+    const TOKEN: &[u8] = b"ABCxyz0189._~+/-";
+    let mut rng = Rng(0x9b05_688c_2b3e_6c1f);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        s.push_str(rng.pick(&["", "", " ", "\"", "x", "_", "-", "é", ":"]));
+        s.push_str(rng.pick(NAMES));
+        s.push_str(rng.pick(&[" ", " ", "\t", "  ", " \t", "", "\n", "="]));
+        let n = 13 + rng.below(8);
+        let mut token: String = (0..n).map(|_| char::from(rng.pick(TOKEN))).collect();
+        match rng.below(10) {
+            0 => token.insert(rng.below(n), '\u{212a}'),
+            1 => token.insert(rng.below(n), 'é'),
+            2 => token.insert(rng.below(n), ' '),
+            _ => {}
+        }
+        s.push_str(&token);
+        s.push_str(rng.pick(&["", "", "=", "==", "=x", "\"", ",", " next", "é"]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::Bearer, &all, real);
+    assert!(matched > 3_000, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
+#[test]
+fn aws_secret_key_by_name_is_the_regex() {
+    const NAMES: &[&str] = &[
+        "aws_secret_access_key",
+        "AWS_SECRET_ACCESS_KEY",
+        "aws-secret-key",
+        "awssecretkey",
+        "aws_secret_key",
+        "aws_secretaccess_key",
+        "aws__secret_key",
+        "aws_secret_acces_key",
+        "aws_secret_access",
+        "secret_access_key",
+        "SecretAccessKey",
+        "secret-access-key",
+        "secret_key",
+        "aws_\u{17f}ecret_key",
+        "aws_secret_\u{212a}ey",
+        "secret_acce\u{17f}s_key",
+    ];
+    const KEY: &[u8] = b"ABCxyz0189/+";
+    let mut rng = Rng(0x1f83_d9ab_fb41_bd6b);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        for part in [
+            rng.pick(&["", "", " ", "x", "_", "\""]),
+            rng.pick(NAMES),
+            rng.pick(ESCAPES),
+            rng.pick(BLANKS),
+            rng.pick(&[":", "=", "=>", ":=", "=>", "", ">"]),
+            rng.pick(BLANKS),
+            rng.pick(ESCAPES),
+        ] {
+            s.push_str(part);
+        }
+        let n = if rng.below(2) == 0 {
+            40
+        } else {
+            38 + rng.below(5)
+        };
+        let mut key: String = (0..n).map(|_| char::from(rng.pick(KEY))).collect();
+        if rng.below(10) == 0 {
+            key.insert(rng.below(n), rng.pick(&['\u{212a}', '\u{17f}', 'é', ' ']));
+        }
+        s.push_str(&key);
+        s.push_str(rng.pick(&["", "", "\"", " ", "\n", "=", "x", "/", "é", "\u{212a}", ","]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::AwsSecretKey, &all, real);
+    assert!(matched > 3_000, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
+#[test]
+fn datadog_key_is_the_regex() {
+    const NAMES: &[&str] = &[
+        "DD_API_KEY",
+        "dd_app_key",
+        "DD-APPLICATION-KEY",
+        "datadog_api_key",
+        "DatadogApiKey",
+        "ddapplicationkey",
+        "dd_appkey",
+        "dd_api",
+        "datadog__api_key",
+        "d_api_key",
+        "dd_api_\u{212a}ey",
+        "dd_applicatio_key",
+    ];
+    const HEX: &[u8] = b"0123456789abcdefABCDEF";
+    let mut rng = Rng(0x5be0_cd19_137e_2179);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        for part in [
+            rng.pick(&["", "", " ", "x", "_", "\""]),
+            rng.pick(NAMES),
+            rng.pick(ESCAPES),
+            rng.pick(BLANKS),
+            rng.pick(&[":", "=", "=", ":=", "", "=>"]),
+            rng.pick(BLANKS),
+            rng.pick(ESCAPES),
+        ] {
+            s.push_str(part);
+        }
+        let n = rng.pick(&[32, 32, 40, 40, 31, 33, 39, 41, 36]);
+        let key: String = (0..n).map(|_| char::from(rng.pick(HEX))).collect();
+        s.push_str(&key);
+        s.push_str(rng.pick(&["", "", "\"", " ", "g", "_", "-", "é", "\u{212a}", ","]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::DatadogKey, &all, real);
+    assert!(matched > 2_000, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
+#[test]
+fn password_prose_is_the_regex() {
+    const NAMES: &[&str] = &[
+        "password",
+        "Password",
+        "PASSWD",
+        "passphrase",
+        "passcode",
+        "pwd",
+        "pass",
+        "passwords",
+        "xpassword",
+        "pa\u{17f}sword",
+        "passco",
+    ];
+    const VERBS: &[&str] = &[
+        "is", "was", "IS", "Was", "i\u{17f}", "isn't", "wa", "are", "i",
+    ];
+    const WORD: &[u8] = b"abcXYZ019:=!@#.-_";
+    let mut rng = Rng(0xcbbb_9d5d_c105_9ed8);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        for part in [
+            rng.pick(&["", "", " ", "my ", "x", "_", "\"", "-"]),
+            rng.pick(NAMES),
+            rng.pick(&[" ", " ", "\t", "  ", "", "\n", ":"]),
+            rng.pick(VERBS),
+            rng.pick(&["", " ", "", "  ", "\t"]),
+            rng.pick(&["", "", ":", "=", "::", ":=", "= "]),
+            rng.pick(&["", " ", "", "\t"]),
+            rng.pick(&["", "", "\"", "'"]),
+        ] {
+            s.push_str(part);
+        }
+        let n = rng.pick(&[1, 2, 3, 4, 5, 8, 20, 63, 64, 65, 70]);
+        let mut word: String = (0..n).map(|_| char::from(rng.pick(WORD))).collect();
+        if rng.below(10) == 0 {
+            word.insert(rng.below(n), rng.pick(&['é', ' ', '"', '\u{a0}']));
+        }
+        s.push_str(&word);
+        s.push_str(rng.pick(&["", "", "\"", " next", ".", "é", "'"]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::PasswordProse, &all, real);
+    assert!(matched > 1_500, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
+#[test]
+fn cli_secret_flag_is_the_regex() {
+    const FLAGS: &[&str] = &[
+        "--password",
+        "-p",
+        "--db-password",
+        "--pass",
+        "--passwd",
+        "--passphrase",
+        "-pwd",
+        "--secret",
+        "--client-secret",
+        "--token",
+        "--api-key",
+        "--apikey",
+        "--API-KEY",
+        "--access-key",
+        "--accesskey",
+        "--private-key",
+        "--auth",
+        "--x--token",
+        "---token",
+        "--a1-b2-token",
+        "--token-file",
+        "--tokens",
+        "--per-token",
+        "-token",
+        "--pa\u{17f}s",
+        "--api-\u{212a}ey",
+        "--tok\u{e9}n",
+        "--my_token",
+        "--",
+        "-",
+        "--key",
+    ];
+    const VALUES: &[&str] = &[
+        "hunter2",
+        "\"s3cret value\"",
+        "'it is'",
+        "\"\"",
+        "''",
+        "\"unterminated",
+        "'open",
+        "\"a\nb\"",
+        "-dash",
+        "x",
+        "v\u{e9}rt",
+        "a\"b",
+        "=x",
+        "${TOKEN}",
+        "\"caf\u{e9}\"",
+        "a\u{a0}b",
+    ];
+    let mut rng = Rng(0x6a09_e667_bb67_ae85);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        for _ in 0..1 + rng.below(2) {
+            for part in [
+                rng.pick(&["", " ", " ", "\t", "\"", "'", "x", "\n", "é", "cmd "]),
+                rng.pick(FLAGS),
+                rng.pick(&["=", " ", " ", "\t", "  ", "", ":", "=="]),
+                rng.pick(VALUES),
+                rng.pick(&["", " ", "\"", "'", "\n"]),
+            ] {
+                s.push_str(part);
+            }
+        }
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::CliFlag, &all, real);
+    assert!(matched > 3_000, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
