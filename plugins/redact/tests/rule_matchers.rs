@@ -765,3 +765,171 @@ fn cli_secret_flag_is_the_regex() {
         "{unsure} unsure, {real_matched} matches"
     );
 }
+
+/// A run of 0 to `max` bytes of `alphabet`, sometimes with a stray byte in it (a Kelvin
+/// sign, a long s, `é`, a blank, a dot).
+fn token(rng: &mut Rng, alphabet: &[u8], max: usize) -> String {
+    let n = rng.below(max + 1);
+    let mut t: String = (0..n).map(|_| char::from(rng.pick(alphabet))).collect();
+    if n > 0 && rng.below(6) == 0 {
+        let stray = rng.pick(&["\u{212a}", "\u{17f}", "é", " ", ".", "=", "%"]);
+        t.insert_str(rng.below(n), stray);
+    }
+    t
+}
+
+/// Lengths around each bound: a run of `len - 2 ..= len + 2` bytes, or any up to `max`.
+fn near(rng: &mut Rng, alphabet: &[u8], bounds: &[usize], max: usize) -> String {
+    if rng.below(3) == 0 {
+        return token(rng, alphabet, max);
+    }
+    let n = rng.pick(bounds) + rng.below(5) - 2;
+    (0..n).map(|_| char::from(rng.pick(alphabet))).collect()
+}
+
+const WEBHOOK_TOKEN: &[u8] = b"ABCxyz0189_-";
+
+#[test]
+fn discord_webhook_is_the_regex() {
+    const HOSTS: &[&str] = &[
+        "discord.com/api/webhooks/",
+        "discord.com/api/webhooks/",
+        "discordapp.com/api/webhooks/",
+        "discordapp.com/api/webhooks/",
+        "discordap.com/api/webhooks/",
+        "discordappapp.com/api/webhooks/",
+        "Discord.com/api/webhooks/",
+        "discord.com/api/webhook/",
+        "discord.co/api/webhooks/",
+        "discord",
+        "discordapp",
+    ];
+    let mut rng = Rng(0x1f83_d9ab_fb41_bd6b);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..60_000 {
+        let mut s = String::new();
+        s.push_str(rng.pick(&["", "https://", "x", "/", "\"", "é"]));
+        s.push_str(rng.pick(HOSTS));
+        s.push_str(rng.pick(&[
+            "1",
+            "123456789012345678",
+            "123456789012345678",
+            "",
+            "12a3",
+            "/",
+        ]));
+        s.push_str(rng.pick(&["/", "/", "/", "/", "", "//", "x/"]));
+        s.push_str(&near(&mut rng, WEBHOOK_TOKEN, &[60, 70], 80));
+        s.push_str(rng.pick(&["", "", "/", "?wait=true", "+", ".", " x", "é", "\u{212a}"]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::DiscordWebhook, &all, real);
+    assert!(matched > 3_000, "only {matched} matches");
+    assert!(real_matched > 0 && unsure == 0, "{unsure} unsure");
+}
+
+#[test]
+fn slack_webhook_is_the_regex() {
+    const HOSTS: &[&str] = &[
+        "hooks.slack.com/services/",
+        "hooks.slack.com/workflows/",
+        "hooks.slack.com/triggers/",
+        "hooks.slack.com/service/",
+        "hooks.slack.com/servicess/",
+        "hooks.slack.com/trigger/",
+        "Hooks.slack.com/services/",
+        "hooks.slack.co/services/",
+        "hooks.slack.com//",
+        "hooks.slack.com/",
+        "hooks.slack.com/services",
+    ];
+    const TOKEN: &[u8] = b"ABCxyz0189_-/+";
+    let mut rng = Rng(0x5be0_cd19_137e_2179);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..30_000 {
+        let mut s = String::new();
+        s.push_str(rng.pick(&["", "https://", "x", "/", "\"", "é"]));
+        s.push_str(rng.pick(HOSTS));
+        s.push_str(&near(&mut rng, TOKEN, &[20], 60));
+        s.push_str(rng.pick(&["", "", "?x=1", ".", " x", "\"", "é", "\u{212a}", "=", "%2F"]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::SlackWebhook, &all, real);
+    assert!(matched > 3_000, "only {matched} matches");
+    assert!(real_matched > 0 && unsure == 0, "{unsure} unsure");
+}
+
+#[test]
+fn azure_connection_string_is_the_regex() {
+    const NAMES: &[&str] = &[
+        "SharedAccessKey=",
+        "sharedaccesskey=",
+        "SHAREDACCESSKEY=",
+        "SharedAccessKey",
+        "SharedAccessKey==",
+        "SharedAccessKeyName=",
+        "SharedAccess\u{212a}ey=",
+        "\u{17f}haredAccessKey=",
+        "SharedAcce\u{17f}\u{17f}Key=",
+        "SharedAccesKey=",
+        "?sig=",
+        "&sig=",
+        "?SIG=",
+        "&Sig=",
+        "&\u{17f}ig=",
+        "?sig",
+        "sig=",
+        "?sig==",
+        "&&sig=",
+    ];
+    const KEY: &[u8] = b"ABCKSxyzks0189+/";
+    const SIG: &[u8] = b"ABCKSxyzks0189+/%";
+    let mut rng = Rng(0xcbbb_9d5d_c105_9ed8);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        s.push_str(rng.pick(&[
+            "",
+            "Endpoint=sb://x.servicebus.windows.net/;",
+            "https://a.blob.core.windows.net/c/b?sv=2021&",
+            ";",
+            "x",
+            "é",
+        ]));
+        let name = rng.pick(NAMES);
+        s.push_str(name);
+        if name.contains("ig") {
+            s.push_str(&near(&mut rng, SIG, &[30], 80));
+            for _ in 0..rng.below(3) {
+                s.push_str(rng.pick(&["%3D", "%3d", "=", "%3", "%2B", "%"]));
+            }
+        } else {
+            s.push_str(&near(&mut rng, KEY, &[40, 90], 100));
+            s.push_str(rng.pick(&["", "=", "==", "===", "=x"]));
+        }
+        s.push_str(rng.pick(&[
+            "",
+            "",
+            ";EntityPath=q",
+            "&se=2030",
+            " x",
+            "\"",
+            "é",
+            "\u{212a}",
+            "-",
+        ]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::AzureConnectionString, &all, real);
+    assert!(matched > 5_000, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}

@@ -11,11 +11,13 @@
 //! and a run of "anything but ..." may cross a multi-byte character without decoding it.
 
 mod cli;
+mod connection;
 mod header;
 mod keyed;
 mod private_key;
 mod prose;
 mod read;
+mod webhook;
 
 pub use crate::assign::Unsure;
 
@@ -42,6 +44,13 @@ pub enum Matcher {
     PasswordProse,
     /// `cli_secret_flag` (keyword flags): `--db-password=<value>`, the value as the secret.
     CliFlag,
+    /// `azure_connection_string`: `SharedAccessKey=<key>` or `?sig=<signature>`, the key or
+    /// signature as the secret.
+    AzureConnectionString,
+    /// `discord_webhook`: `discord.com/api/webhooks/<id>/<token>`, the token as the secret.
+    DiscordWebhook,
+    /// `slack_webhook`: `hooks.slack.com/services/<path>`, the path as the secret.
+    SlackWebhook,
 }
 
 impl Matcher {
@@ -60,6 +69,11 @@ impl Matcher {
             Matcher::DatadogKey => keyed::datadog_key(hay.as_bytes(), at),
             Matcher::PasswordProse => prose::password_prose(hay.as_bytes(), at),
             Matcher::CliFlag => cli::cli_flag(hay.as_bytes(), at),
+            Matcher::AzureConnectionString => {
+                connection::azure_connection_string(hay.as_bytes(), at)
+            }
+            Matcher::DiscordWebhook => Ok(webhook::discord_webhook(hay.as_bytes(), at)),
+            Matcher::SlackWebhook => Ok(webhook::slack_webhook(hay.as_bytes(), at)),
         }
     }
 }

@@ -133,7 +133,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["sharedaccesskey", "?sig=", "&sig="]),
         r"(?i)SharedAccessKey=([A-Za-z0-9+/]{40,90}=*)|[?&]sig=([A-Za-z0-9%+/]{30,}(?:%3D|=)*)",
         Check::Token,
-    ),
+    )
+    .matcher(Matcher::AzureConnectionString),
     rule(
         "digitalocean_token",
         C,

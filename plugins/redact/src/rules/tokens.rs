@@ -57,7 +57,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["hooks.slack.com"]),
         r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9/_+-]{20,})",
         Check::Token,
-    ),
+    )
+    .matcher(Matcher::SlackWebhook),
     rule(
         "slack_token",
         C,
@@ -83,7 +84,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["discord.com/api/webhooks/", "discordapp.com/api/webhooks/"]),
         r"discord(?:app)?\.com/api/webhooks/[0-9]+/([A-Za-z0-9_-]{60,70})",
         Check::Token,
-    ),
+    )
+    .matcher(Matcher::DiscordWebhook),
     // Base64 of the bot's numeric id, a timestamp and an HMAC; no prefix, so it is gated on
     // a long dotted run and confirmed by decoding the id.
     rule(
