@@ -410,7 +410,21 @@ impl Detector {
                 while lo > 0 && scheme(b[lo - 1]) {
                     lo -= 1;
                 }
-                self.window(i, lo, hi, hay, scratch)
+                if self.rules[i].matcher.is_none() {
+                    return self.window(i, lo, hi, hay, scratch);
+                }
+                // The window holds one `://` (the scheme before it has no `:`, the authority
+                // after it no `/`), so a match starts at the first letter of `lo..at` that
+                // follows a non-word byte (`\b[a-z]`), or nowhere; it ends before `hi`, as
+                // nothing it holds after the `://` ends the authority. One anchored search
+                // there (the matcher) answers what the window's search does.
+                let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+                match (lo.max(scratch.done[i])..at)
+                    .find(|&p| b[p].is_ascii_alphabetic() && (p == 0 || !word(b[p - 1])))
+                {
+                    Some(p) => self.anchored(i, p, hay, scratch),
+                    None => Ok(()),
+                }
             }
             Start::Flag => {
                 // `(?:^|[\s"'])--?(?:[a-z0-9]+-)*<anchor>`: back over the flag's words to its

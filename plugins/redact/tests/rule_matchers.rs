@@ -18,8 +18,10 @@ fn rule(matcher: Matcher) -> RuleDef {
     let mut found = builtin().into_iter().filter(|r| r.matcher == Some(matcher));
     let r = found.next().expect("a rule with this matcher");
     assert!(found.next().is_none(), "one rule per matcher");
+    // `Start::Url`: the detector asks the matcher at the one place in the window where the
+    // regex can start (`tests/prefilter_equivalence.rs` holds that to the window's search).
     assert!(
-        matches!(r.start, Start::Anchor | Start::Flag),
+        matches!(r.start, Start::Anchor | Start::Flag | Start::Url),
         "matchers stand for anchored searches"
     );
     r
@@ -927,6 +929,149 @@ fn azure_connection_string_is_the_regex() {
         all.push(s);
     }
     let (matched, real_matched, unsure) = compare(Matcher::AzureConnectionString, &all, real);
+    assert!(matched > 5_000, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
+/// Pieces of URLs with credentials, and their near misses.
+const URL_PIECES: &[&str] = &[
+    "https://",
+    "postgres://",
+    "mongodb+srv://",
+    "git+ssh://",
+    "s3.x-y://",
+    "a://",
+    "1http://",
+    "_ftp://",
+    "x-redis://",
+    "HTTPS://",
+    "\u{17f}ftp://",
+    "ftp\u{212a}://",
+    "http:/",
+    "http:",
+    "://",
+    "//",
+    "user",
+    "admin",
+    "u\u{17f}er",
+    "",
+    ":",
+    ":",
+    "::",
+    "p4ss",
+    "s3cr3t!",
+    "pa#ss",
+    "p@ss",
+    "x@y",
+    "@",
+    "@",
+    "@@",
+    "@[",
+    "@_",
+    "@-",
+    "@.",
+    "@é",
+    "@\u{212a}",
+    "db.example.com",
+    "[::1]",
+    "_host",
+    "h",
+    "H",
+    ":5432",
+    "/",
+    "/db",
+    "?x=1",
+    "#frag",
+    " ",
+    "\t",
+    "\x0b",
+    "\n",
+    "\"",
+    "'",
+    "<",
+    ">",
+    "é",
+    "\u{a0}",
+    "\u{2003}",
+    "%40",
+    "+",
+    ".",
+    "-",
+];
+
+#[test]
+fn url_credentials_is_the_regex() {
+    let mut rng = Rng(0x428a_2f98_d728_ae22);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    const SCHEMES: &[&str] = &[
+        "https://",
+        "postgres://",
+        "mongodb+srv://",
+        "s3.x-y://",
+        "HTTPS://",
+        "1http://",
+        "_ftp://",
+        "x-redis://",
+        "\u{17f}ftp://",
+        "ftp\u{212a}://",
+        "http:/",
+        "://",
+    ];
+    const USERS: &[&str] = &[
+        "user",
+        "admin",
+        "",
+        "u\u{17f}er",
+        "a b",
+        "x#y",
+        "é",
+        "u?",
+        "u/",
+    ];
+    const PASSWORD: &[&str] = &[
+        "p4ss", "s3cr3t!", "#", "@", "@", ":", "x", "\u{212a}", "é", " ", "/", "'", "\x0b", "%40",
+    ];
+    const HOSTS: &[&str] = &[
+        "db.example.com",
+        "[::1]",
+        "_h",
+        "H",
+        "-x",
+        ".x",
+        "é",
+        "\u{212a}",
+        "",
+        "@h",
+    ];
+    // Mostly well-formed, with one piece at a time from the near misses.
+    let pick = |rng: &mut Rng, good: &[&'static str], bad: &[&'static str]| {
+        if rng.below(4) == 0 {
+            rng.pick(bad)
+        } else {
+            rng.pick(good)
+        }
+    };
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        s.push_str(rng.pick(&["", "", " ", "x", "_", "é", "\"", "1", "-", "+"]));
+        s.push_str(pick(&mut rng, &SCHEMES[..4], SCHEMES));
+        s.push_str(pick(&mut rng, &USERS[..3], USERS));
+        s.push_str(pick(&mut rng, &[":"], &["", "::", "@"]));
+        for _ in 0..1 + rng.below(4) {
+            s.push_str(pick(&mut rng, &PASSWORD[..5], PASSWORD));
+        }
+        s.push_str(pick(&mut rng, &["@"], &["", "@@"]));
+        s.push_str(pick(&mut rng, &HOSTS[..4], HOSTS));
+        s.push_str(rng.pick(&["", ":5432/db", "/x?y=1", " next", "\"", "#f", "@z"]));
+        all.push(s);
+    }
+    all.extend(generated(&mut rng, URL_PIECES, 20_000, 9));
+    let (matched, real_matched, unsure) = compare(Matcher::UrlCredentials, &all, real);
     assert!(matched > 5_000, "only {matched} matches");
     assert!(
         unsure * 20 <= real_matched,

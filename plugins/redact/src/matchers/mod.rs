@@ -17,6 +17,7 @@ mod keyed;
 mod private_key;
 mod prose;
 mod read;
+mod url;
 mod webhook;
 
 pub use crate::assign::Unsure;
@@ -51,6 +52,10 @@ pub enum Matcher {
     DiscordWebhook,
     /// `slack_webhook`: `hooks.slack.com/services/<path>`, the path as the secret.
     SlackWebhook,
+    /// `url_credentials`: `scheme://user:password@host`, the password as the secret. The
+    /// rule starts in a window (`rules::Start::Url`); the detector asks this matcher at the
+    /// one place in it where the regex can start.
+    UrlCredentials,
 }
 
 impl Matcher {
@@ -74,6 +79,7 @@ impl Matcher {
             }
             Matcher::DiscordWebhook => Ok(webhook::discord_webhook(hay.as_bytes(), at)),
             Matcher::SlackWebhook => Ok(webhook::slack_webhook(hay.as_bytes(), at)),
+            Matcher::UrlCredentials => url::url_credentials(hay.as_bytes(), at),
         }
     }
 }

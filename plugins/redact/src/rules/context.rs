@@ -63,7 +63,8 @@ pub const RULES: &[RuleDef] = &[
         r#"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/?#@"'<>]*:([^\s/?"'<>]+)@[a-z0-9\[_]"#,
         Check::Literal,
     )
-    .from(Start::Url),
+    .from(Start::Url)
+    .matcher(Matcher::UrlCredentials),
     rule(
         "authorization_header",
         C,
