@@ -43,6 +43,7 @@ pub mod rules;
 pub mod samples;
 pub mod shape;
 pub mod validate;
+mod vector;
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -26,16 +26,8 @@ fn marked(c: u8, n: u8, refs: bool) -> bool {
 /// Bit `k` set when position `i + k` of `b` is [`marked`], for the (up to) sixteen positions
 /// from `i`; `i < b.len()`.
 pub(super) fn marks<const REFS: bool>(b: &[u8], i: usize) -> u32 {
-    match b.get(i..i + 17) {
-        Some(w) => window::<REFS>(w.try_into().expect("17 bytes")),
-        None => {
-            // The last positions: the bytes past the end read as 0, as [`marked`] has them.
-            let n = b.len() - i;
-            let mut w = [0u8; 17];
-            w[..n].copy_from_slice(&b[i..]);
-            window::<REFS>(&w) & ((1 << n) - 1)
-        }
-    }
+    // Past the end the bytes read as 0, as [`marked`] has them.
+    crate::vector::windowed(b, i, window::<REFS>)
 }
 
 /// The marks of positions 0..16 of `w` (17 bytes: each position with the byte after it).
@@ -62,100 +54,8 @@ fn scalar<const REFS: bool>(w: &[u8; 17]) -> u32 {
 /// the same with bit 5 set (which folds exactly the ASCII letters' case, and so compares
 /// letters case-insensitively; non-letters are compared in `a` as they are).
 #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
-#[allow(unsafe_code)]
 mod vector {
-    #[cfg(target_arch = "wasm32")]
-    use core::arch::wasm32::*;
-    #[cfg(target_arch = "x86_64")]
-    use core::arch::x86_64::*;
-
-    #[cfg(target_arch = "x86_64")]
-    type V = __m128i;
-    #[cfg(target_arch = "wasm32")]
-    type V = v128;
-
-    // SSE2 is part of every x86_64 target, so these intrinsics are always there; the loads
-    // read 16 bytes from a 17-byte array at offsets 0 and 1.
-    #[cfg(target_arch = "x86_64")]
-    mod ops {
-        use super::*;
-        pub fn load(w: &[u8; 17], at: usize) -> V {
-            assert!(at <= 1);
-            // SAFETY: 16 bytes from `at <= 1` of 17 are readable; no alignment needed.
-            unsafe { _mm_loadu_si128(w.as_ptr().add(at).cast()) }
-        }
-        pub fn splat(c: u8) -> V {
-            // SAFETY: SSE2 is part of every x86_64 target.
-            unsafe { _mm_set1_epi8(c as i8) }
-        }
-        pub fn eq(v: V, c: u8) -> V {
-            // SAFETY: as above.
-            unsafe { _mm_cmpeq_epi8(v, splat(c)) }
-        }
-        pub fn same(a: V, b: V) -> V {
-            // SAFETY: as above.
-            unsafe { _mm_cmpeq_epi8(a, b) }
-        }
-        pub fn and(a: V, b: V) -> V {
-            // SAFETY: as above.
-            unsafe { _mm_and_si128(a, b) }
-        }
-        pub fn or(a: V, b: V) -> V {
-            // SAFETY: as above.
-            unsafe { _mm_or_si128(a, b) }
-        }
-        /// The top bit of each byte.
-        pub fn bits(v: V) -> u32 {
-            // SAFETY: as above.
-            unsafe { _mm_movemask_epi8(v) as u32 }
-        }
-    }
-
-    #[cfg(target_arch = "wasm32")]
-    mod ops {
-        //! Each with `simd128`, so that they inline into [`super::window`].
-        use super::*;
-        #[inline]
-        #[target_feature(enable = "simd128")]
-        pub fn load(w: &[u8; 17], at: usize) -> V {
-            assert!(at <= 1);
-            // SAFETY: 16 bytes from `at <= 1` of 17 are readable; no alignment needed.
-            unsafe { v128_load(w.as_ptr().add(at).cast()) }
-        }
-        #[inline]
-        #[target_feature(enable = "simd128")]
-        pub fn splat(c: u8) -> V {
-            u8x16_splat(c)
-        }
-        #[inline]
-        #[target_feature(enable = "simd128")]
-        pub fn eq(v: V, c: u8) -> V {
-            u8x16_eq(v, splat(c))
-        }
-        #[inline]
-        #[target_feature(enable = "simd128")]
-        pub fn same(a: V, b: V) -> V {
-            u8x16_eq(a, b)
-        }
-        #[inline]
-        #[target_feature(enable = "simd128")]
-        pub fn and(a: V, b: V) -> V {
-            v128_and(a, b)
-        }
-        #[inline]
-        #[target_feature(enable = "simd128")]
-        pub fn or(a: V, b: V) -> V {
-            v128_or(a, b)
-        }
-        /// The top bit of each byte.
-        #[inline]
-        #[target_feature(enable = "simd128")]
-        pub fn bits(v: V) -> u32 {
-            u32::from(u8x16_bitmask(v))
-        }
-    }
-
-    use ops::*;
+    use crate::vector::*;
 
     /// [`super::window`] sixteen positions at once.
     #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
