@@ -9,6 +9,8 @@
 //! after another (`tests/prefilter_equivalence.rs` checks this on the corpus and on random
 //! text), because every match of an anchored rule starts where the rule's [`Start`] says.
 
+mod pairs;
+
 use regex::RegexSet;
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{Anchored, Input, meta};
@@ -97,6 +99,8 @@ struct Needs {
     rules: Vec<(u32, bool)>,
     /// Per rule: the distinct first bytes of its needs (see `Detector::holds_need`).
     firsts: Vec<Vec<u8>>,
+    /// Per rule: its needs when they are one or two of two bytes each (see [`pairs`]).
+    pairs: Vec<Option<[[u8; 2]; 2]>>,
 }
 
 impl Needs {
@@ -129,10 +133,19 @@ impl Needs {
                 f
             })
             .collect();
+        let pairs = rules
+            .iter()
+            .map(|r| match r.needs {
+                [a] => Some([a.as_bytes().try_into().ok()?; 2]),
+                [a, b] => Some([a.as_bytes().try_into().ok()?, b.as_bytes().try_into().ok()?]),
+                _ => None,
+            })
+            .collect();
         Needs {
             table,
             rules: per_rule,
             firsts,
+            pairs,
         }
     }
 
@@ -335,10 +348,11 @@ impl Detector {
 
     /// Whether `run` holds one of rule `i`'s needs, or it has none.
     ///
-    /// In a long run (a token), needs starting with at most three distinct bytes (every
-    /// built-in rule but the national phone numbers') are looked for with `memchr`, which
-    /// reads a vector (natively) or a word (in Wasm) at a time: reading long token runs byte
-    /// by byte was 5 % of secret-dense text. Otherwise (and in the short numeric runs of log
+    /// In a long run (a token), two-byte needs (`SK`, `AC`) are looked for as pairs a
+    /// vector at a time ([`pairs`]), and needs starting with at most three distinct bytes
+    /// (every other built-in rule but the national phone numbers') with `memchr`, which reads
+    /// a vector (natively) or a word (in Wasm) at a time: reading long token runs byte by
+    /// byte was 5 % of secret-dense text. Otherwise (and in the short numeric runs of log
     /// text, where setting up `memchr` costs more than reading) `present` caches the run's
     /// need bits ([`Needs::of`], [`UNREAD`] until read), which settle it unless a need is
     /// longer than a byte.
@@ -351,6 +365,7 @@ impl Detector {
         let here = |p: usize| exact || needs.iter().any(|n| run[p..].starts_with(n.as_bytes()));
         match self.needs.firsts[i][..] {
             _ if run.len() < LONG_RUN => {}
+            _ if let Some(pairs) = &self.needs.pairs[i] => return pairs::holds(run, pairs),
             [a] => return memchr::memchr_iter(a, run).any(here),
             [a, b] => return memchr::memchr2_iter(a, b, run).any(here),
             [a, b, c] => return memchr::memchr3_iter(a, b, c, run).any(here),
