@@ -62,6 +62,9 @@ pub struct Settings {
     pub detector: Detector,
     /// Marker formats.
     pub markers: Markers,
+    /// Each rule's marker (by index) for a row whose tenant has no key: it depends on the
+    /// rule alone, so it is written whole instead of piece by piece.
+    pub plain_markers: Vec<String>,
     /// HMAC keys by tenant id.
     pub tenants: HashMap<String, TenantKey>,
     /// The resource attribute naming a row's tenant.
@@ -203,9 +206,19 @@ fn build(raw: Raw, problems: &mut Vec<String>) -> Option<Settings> {
         return None;
     }
     let rule_count = enabled.len();
+    let markers = markers?;
+    let plain_markers = enabled
+        .iter()
+        .map(|r| {
+            let mut m = String::new();
+            markers.write(&mut m, &r.name, "", None);
+            m
+        })
+        .collect();
     Some(Settings {
         detector: Detector::new(enabled, allow),
-        markers: markers?,
+        markers,
+        plain_markers,
         tenants,
         tenant_attribute,
         modes,

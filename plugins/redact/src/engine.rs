@@ -127,9 +127,14 @@ impl Settings {
             tally.rules |= 1 << f.rule;
             self.fire(usize::from(f.rule));
             out.push_str(&text[last..f.start]);
-            let name = &rules[f.rule as usize].name;
-            self.markers
-                .write(&mut out, name, &text[f.start..f.end], tenant);
+            match tenant {
+                None => out.push_str(&self.plain_markers[usize::from(f.rule)]),
+                Some(_) => {
+                    let name = &rules[usize::from(f.rule)].name;
+                    self.markers
+                        .write(&mut out, name, &text[f.start..f.end], tenant);
+                }
+            }
             last = f.end;
         }
         if tally.count == 0 {
