@@ -44,6 +44,21 @@ mod ops {
         // SAFETY: 16 bytes from `at <= 1` of 17 are readable; no alignment needed.
         unsafe { _mm_loadu_si128(w.as_ptr().add(at).cast()) }
     }
+    pub fn load16(b: &[u8], at: usize) -> V {
+        assert!(at + 16 <= b.len());
+        // SAFETY: 16 bytes from `at` are readable (asserted); no alignment needed.
+        unsafe { _mm_loadu_si128(b.as_ptr().add(at).cast()) }
+    }
+    /// Byte-wise wrapping `a - b`.
+    pub fn sub(a: V, b: V) -> V {
+        // SAFETY: SSE2 is part of every x86_64 target.
+        unsafe { _mm_sub_epi8(a, b) }
+    }
+    /// Byte-wise unsigned minimum.
+    pub fn min(a: V, b: V) -> V {
+        // SAFETY: as above.
+        unsafe { _mm_min_epu8(a, b) }
+    }
     pub fn splat(c: u8) -> V {
         // SAFETY: SSE2 is part of every x86_64 target.
         unsafe { _mm_set1_epi8(c as i8) }
@@ -81,6 +96,25 @@ mod ops {
         assert!(at <= 1);
         // SAFETY: 16 bytes from `at <= 1` of 17 are readable; no alignment needed.
         unsafe { v128_load(w.as_ptr().add(at).cast()) }
+    }
+    #[inline]
+    #[target_feature(enable = "simd128")]
+    pub fn load16(b: &[u8], at: usize) -> V {
+        assert!(at + 16 <= b.len());
+        // SAFETY: 16 bytes from `at` are readable (asserted); no alignment needed.
+        unsafe { v128_load(b.as_ptr().add(at).cast()) }
+    }
+    /// Byte-wise wrapping `a - b`.
+    #[inline]
+    #[target_feature(enable = "simd128")]
+    pub fn sub(a: V, b: V) -> V {
+        i8x16_sub(a, b)
+    }
+    /// Byte-wise unsigned minimum.
+    #[inline]
+    #[target_feature(enable = "simd128")]
+    pub fn min(a: V, b: V) -> V {
+        u8x16_min(a, b)
     }
     #[inline]
     #[target_feature(enable = "simd128")]

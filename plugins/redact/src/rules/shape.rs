@@ -13,9 +13,17 @@
 //! rest of the pattern fits. Runs are bounded by what follows them (a class never holds the
 //! literal after it in these patterns), so this costs a pass over the token, not a search.
 
-/// A set of ASCII bytes, as two 64-bit words (a `u128` shift is a library call in Wasm).
+/// The most ranges (`a-z` or single bytes) a [`Class`] is written with.
+const MAX_RANGES: usize = 6;
+
+/// A set of ASCII bytes, as two 64-bit words (a `u128` shift is a library call in Wasm),
+/// and as the ranges it was written with (for [`run_len`], sixteen bytes at a time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Class([u64; 2]);
+pub struct Class {
+    bits: [u64; 2],
+    /// `(first, last - first)` of each range, the last one repeated up to [`MAX_RANGES`].
+    ranges: [(u8, u8); MAX_RANGES],
+}
 
 impl Class {
     /// The bytes a bracket expression's body names: ranges `a-z` and single bytes; a `-`
@@ -23,6 +31,8 @@ impl Class {
     pub const fn of(spec: &str) -> Class {
         let s = spec.as_bytes();
         let mut bits = [0u64; 2];
+        let mut ranges = [(0u8, 0u8); MAX_RANGES];
+        let mut n = 0;
         let mut i = 0;
         while i < s.len() {
             let lo = s[i];
@@ -32,6 +42,9 @@ impl Class {
                 (lo, lo, 1)
             };
             assert!(lo <= hi && hi < 128, "ASCII ranges only");
+            assert!(n < MAX_RANGES, "at most MAX_RANGES ranges");
+            ranges[n] = (lo, hi - lo);
+            n += 1;
             let mut c = lo;
             while c <= hi {
                 bits[(c >> 6) as usize] |= 1 << (c & 63);
@@ -39,13 +52,57 @@ impl Class {
             }
             i += step;
         }
-        Class(bits)
+        assert!(n > 0, "an empty class");
+        while n < MAX_RANGES {
+            ranges[n] = ranges[n - 1];
+            n += 1;
+        }
+        Class { bits, ranges }
     }
 
     /// Whether `c` is in the set.
     #[inline]
     pub fn has(self, c: u8) -> bool {
-        c < 128 && self.0[usize::from(c >> 6)] >> (c & 63) & 1 == 1
+        c < 128 && self.bits[usize::from(c >> 6)] >> (c & 63) & 1 == 1
+    }
+}
+
+/// How many bytes from `pos` are in `class`, at most `limit`: sixteen at a time where the
+/// string has them (each range is two compares), then byte by byte. Reading token runs a
+/// byte at a time through [`Class::has`] was most of what matching a token shape cost.
+pub fn run_len(class: Class, b: &[u8], pos: usize, limit: usize) -> usize {
+    let mut n = 0;
+    #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
+    while n < limit && pos + n + 16 <= b.len() {
+        let ones = vector::in_class(class, b, pos + n).trailing_ones() as usize;
+        n += ones;
+        if ones < 16 {
+            return n.min(limit);
+        }
+    }
+    while n < limit && class.has(b[pos + n]) {
+        n += 1;
+    }
+    n.min(limit)
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
+mod vector {
+    use super::{Class, MAX_RANGES};
+    use crate::vector::*;
+
+    /// Bit `k` set when `b[at + k]` is in `class`, for `at + 16 <= b.len()`: a byte `c` is
+    /// in `first..=first + span` when `c - first` (wrapping) is at most `span`.
+    #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+    pub fn in_class(class: Class, b: &[u8], at: usize) -> u32 {
+        let x = load16(b, at);
+        let mut m = splat(0);
+        for k in 0..MAX_RANGES {
+            let (first, span) = class.ranges[k];
+            let d = sub(x, splat(first));
+            m = or(m, same(min(d, splat(span)), d));
+        }
+        bits(m) & 0xffff
     }
 }
 
@@ -130,10 +187,7 @@ fn parts(alt: &Alt, k: usize, b: &[u8], pos: usize) -> Option<usize> {
         }
         Part::Run(class, min, max) => {
             let limit = (b.len() - pos).min(max as usize);
-            let mut n = 0;
-            while n < limit && class.has(b[pos + n]) {
-                n += 1;
-            }
+            let n = run_len(class, b, pos, limit);
             // Longest first, as the greedy repetition prefers.
             (min as usize..=n)
                 .rev()
@@ -158,6 +212,59 @@ mod tests {
         assert!(c.has(b'A') && c.has(b'z') && c.has(b'5') && c.has(b'_') && c.has(b'-'));
         assert!(!c.has(b'.') && !c.has(b' ') && !c.has(0xc3));
         assert!(HEX.has(b'f') && !HEX.has(b'g') && !HEX.has(b'A'));
+    }
+
+    /// The vector run length is the byte-by-byte one, for classes of one to six ranges
+    /// (their edges and the bytes next to them, non-ASCII) at every start and limit.
+    #[test]
+    fn run_lengths_are_byte_by_byte() {
+        let classes = [
+            ALNUM,
+            ALNUM_US,
+            WORD_DASH,
+            DIGIT,
+            HEX,
+            Class::of("A-Za-z0-9_=-"),
+            Class::of("A-Za-z0-9+/="),
+            Class::of("A-Z2-7"),
+            Class::of("a-z"),
+        ];
+        let alphabet = b"@AZ[`az{/09:_-=+.27 \x7f\x80\xc3\xff";
+        let mut state = 0x1f83_d9ab_fb41_bd6bu64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut long = 0;
+        for _ in 0..20_000 {
+            let class = classes[next(classes.len())];
+            let len = next(70);
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    if next(5) == 0 {
+                        alphabet[next(alphabet.len())]
+                    } else {
+                        b"Ab9"[next(3)]
+                    }
+                })
+                .collect();
+            for pos in 0..=len {
+                let limit = (len - pos).min([5, 16, 36, 251][next(4)]);
+                let mut want = 0;
+                while want < limit && class.has(b[pos + want]) {
+                    want += 1;
+                }
+                assert_eq!(
+                    run_len(class, &b, pos, limit),
+                    want,
+                    "{class:?} {b:?} {pos}"
+                );
+                long += usize::from(want >= 16);
+            }
+        }
+        assert!(long > 10_000, "{long}");
     }
 
     #[test]
