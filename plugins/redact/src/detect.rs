@@ -186,6 +186,9 @@ pub struct Detector {
     dotted: u128,
     caps: u128,
     needs: Needs,
+    /// Per rule: the distinct first bytes of its shape's prefixes (see
+    /// [`Detector::shaped_run`]).
+    shape_firsts: Vec<Vec<u8>>,
     allow: Option<RegexSet>,
 }
 
@@ -223,8 +226,20 @@ impl Detector {
         let pairs: Vec<(&str, u128)> = literals.iter().copied().zip(anchor_rules).collect();
         let prefilter = Prefilter::new(&pairs, rules.iter().map(|r| r.gate));
         let needs = Needs::new(&rules);
+        let shape_firsts = rules
+            .iter()
+            .map(|r| {
+                let mut f: Vec<u8> = (r.shape.iter().flat_map(|alts| alts.iter()))
+                    .flat_map(|alt| alt.prefixes.iter().map(|p| p.as_bytes()[0]))
+                    .collect();
+                f.sort_unstable();
+                f.dedup();
+                f
+            })
+            .collect();
         Detector {
             needs,
+            shape_firsts,
             rules,
             prefilter,
             always,
@@ -330,7 +345,12 @@ impl Detector {
                         if e - s >= n as usize
                             && self.holds_need(i, &bytes[s..e], &mut scratch.dot_needs[k])
                         {
-                            self.window(i, s, e, &mut hay, scratch)?;
+                            match self.rules[i].shape {
+                                Some(shape) => {
+                                    self.shaped_run(i, shape, s, e, &mut hay, scratch)?
+                                }
+                                None => self.window(i, s, e, &mut hay, scratch)?,
+                            }
                         }
                     }
                 }
@@ -494,6 +514,47 @@ impl Detector {
         let input = Input::new(hay.bytes).range(at..).anchored(Anchored::Yes);
         if let Some(m) = self.search(i, &input, scratch) {
             self.found(i, m, hay, scratch)?;
+        }
+        Ok(())
+    }
+
+    /// Rule `i`, matched by its token shape, over the `[A-Za-z0-9_.-]` run `lo..hi`: what
+    /// [`Detector::window`] finds there. A match starts with a prefix's first byte, and the
+    /// run-gated shapes read only the run's bytes (`tests/token_shapes.rs` checks), so it lies
+    /// in the run: the shape is tried at each such byte, leftmost first, which is the
+    /// window's search without the regex engine.
+    // Kept out of `run`, whose loops every string with a token run goes through.
+    #[inline(never)]
+    fn shaped_run(
+        &self,
+        i: usize,
+        shape: Shape,
+        lo: usize,
+        hi: usize,
+        hay: &mut Hay<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<(), NotUtf8> {
+        let b = hay.bytes;
+        let firsts = &self.shape_firsts[i];
+        let mut p = lo.max(scratch.done[i]);
+        while p < hi {
+            let next = match firsts[..] {
+                [x] => memchr::memchr(x, &b[p..hi]),
+                [x, y] => memchr::memchr2(x, y, &b[p..hi]),
+                [x, y, z] => memchr::memchr3(x, y, z, &b[p..hi]),
+                _ => b[p..hi].iter().position(|c| firsts.contains(c)),
+            };
+            let Some(k) = next else {
+                break;
+            };
+            p += k;
+            match shape::match_at(shape, b, p) {
+                Some(e) => {
+                    self.found(i, [p, e, p, e], hay, scratch)?;
+                    p = e;
+                }
+                None => p += 1,
+            }
         }
         Ok(())
     }

@@ -128,3 +128,55 @@ fn url_credentials_windows_are_the_whole_string_search() {
         .collect();
     compare("", &all, 1_000);
 }
+
+/// Long `[A-Za-z0-9_.-]` runs holding Twilio keys and Discord bot tokens after near misses
+/// (`M`, `N`, `O`, `SK`, `AC` that start no match, cut tokens), glued so that the runs go on:
+/// the detector tries those rules' token shapes at each such byte of a run, leftmost first,
+/// instead of searching the run with the regex.
+#[test]
+fn run_gated_shapes_are_the_whole_string_search() {
+    const PIECES: &[&str] = &[
+        "MjYzODMzOTYzMjYyNjgzOTA4MA.WVyPgL.wKpQjEfL9GkuGOzfk8M65JXEblARVY7ivwKDe3",
+        "ODQwOTkxNTU1NTA5NzU0NzcxOA.kLvv4o.GwyjujimHPtID_xYChcF_ATZ8yA_aEgmadCAxO",
+        "NTk2NzE3OTQ4NjI2MzY4OTE1OA.Ct9Sad.d4clBMJXYsEyvGTkSv-VQF9jTXHYs0LicgApoK",
+        "MjYzODMzOTYzMjYyNjgzOTA4MA.WVyPgL",
+        "SK0123456789abcdef0123456789abcdef",
+        "AC89abcdef0123456789abcdef01234567",
+        "SK0123456789abcdef0123456789abcde",
+        "ACxyz",
+        "M",
+        "N",
+        "O",
+        "Mx",
+        "SK",
+        "AC",
+        "OAb.cd",
+        "-",
+        "-",
+        ".",
+        "_",
+        "0",
+        "f",
+        "x",
+        " ",
+    ];
+    let mut seed = 0xd6e8_feb8_6659_fd93u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    const GLUE: &[&str] = &["-", "-", ".", "", "_"];
+    let all: Vec<String> = (0..4_000)
+        .map(|_| {
+            let mut s = String::new();
+            for _ in 0..2 + next(8) {
+                s.push_str(PIECES[next(PIECES.len())]);
+                s.push_str(GLUE[next(GLUE.len())]);
+            }
+            s
+        })
+        .collect();
+    compare("", &all, 1_000);
+}

@@ -1,7 +1,9 @@
 //! Every built-in rule matched by a token shape instead of its regex (`rules::shape`) finds
 //! exactly what an anchored search of its regex finds, at every position of the corpus, the
 //! throughput samples and strings generated around each shape's edges (run lengths at and
-//! beyond their bounds, bytes just outside the classes, every kind of neighbour).
+//! beyond their bounds, bytes just outside the classes, every kind of neighbour). A shape of
+//! a rule gated on `[A-Za-z0-9_.-]` runs reads only such bytes, so that its matches lie in the
+//! runs (the detector tries it there instead of searching the run with the regex).
 
 use regex_automata::{Anchored, Input};
 use sluice_plugin_redact::rules::shape::{self, Alt, Part};
@@ -99,6 +101,36 @@ fn shaped_rules_are_anchored_token_patterns() {
             }
         }
     }
+}
+
+#[test]
+fn run_gated_shapes_read_only_run_bytes() {
+    use sluice_plugin_redact::prefilter::kernel::{DOT, class};
+    use sluice_plugin_redact::rules::Gate;
+    let run = |c: u8| class(c) & DOT != 0;
+    let mut checked = 0;
+    for r in shaped() {
+        if !matches!(r.gate, Gate::Run(_) | Gate::DotRun(_)) {
+            continue;
+        }
+        for alt in r.shape.unwrap() {
+            assert!(
+                alt.prefixes.iter().all(|p| p.bytes().all(run)),
+                "{}",
+                r.name
+            );
+            for part in alt.parts {
+                match *part {
+                    Part::Lit(lit) => assert!(lit.bytes().all(run), "{}", r.name),
+                    Part::Run(c, _, _) => {
+                        assert!((0..=255u8).all(|b| !c.has(b) || run(b)), "{}", r.name)
+                    }
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2, "{checked}");
 }
 
 #[test]

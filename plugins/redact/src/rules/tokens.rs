@@ -95,7 +95,18 @@ pub const RULES: &[RuleDef] = &[
         r"\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\b",
         Check::Discord,
     )
-    .needs(&["."]),
+    .needs(&["."])
+    .shape(&[Alt {
+        prefixes: &["M", "N", "O"],
+        parts: &[
+            Part::Run(WORD_DASH, 23, 27),
+            Part::Lit("."),
+            Part::Run(WORD_DASH, 6, 6),
+            Part::Lit("."),
+            Part::Run(WORD_DASH, 27, 40),
+        ],
+        end: true,
+    }]),
     rule(
         "telegram_bot_token",
         C,
@@ -285,7 +296,12 @@ pub const RULES: &[RuleDef] = &[
         r"\b(?:SK|AC)[0-9a-f]{32}\b",
         Check::Token,
     )
-    .needs(&["SK", "AC"]),
+    .needs(&["SK", "AC"])
+    .shape(&[Alt {
+        prefixes: &["SK", "AC"],
+        parts: &[Part::Run(HEX, 32, 32)],
+        end: true,
+    }]),
     rule(
         "datadog_key",
         C,
