@@ -768,6 +768,71 @@ fn cli_secret_flag_is_the_regex() {
     );
 }
 
+#[test]
+fn user_flag_is_the_regex() {
+    const FLAGS: &[&str] = &[
+        "-u", "-u", "--user", "--user", "-user", "--u", "-U", "--users", "---user", "-",
+    ];
+    const USERS: &[&str] = &[
+        "admin", "bob", "", "a\\b", "x\"y", "\\", "\"", "'", "\\\"", "\\'", "é", "ad min",
+    ];
+    const PASSWORDS: &[&str] = &[
+        "hunter2",
+        "p@ss:w",
+        "",
+        "x",
+        "a\"b",
+        "it's",
+        "a\\b",
+        "p\u{a0}w",
+        "caf\u{e9}",
+        "s3 x",
+    ];
+    let mut rng = Rng(0x3c6e_f372_a54f_f53a);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    // Mostly well-formed, with a near miss from the rest of each list now and then.
+    let pick = |rng: &mut Rng, list: &[&'static str], good: usize| {
+        if rng.below(5) == 0 {
+            rng.pick(list)
+        } else {
+            rng.pick(&list[..good])
+        }
+    };
+    for _ in 0..40_000 {
+        let mut s = String::new();
+        for _ in 0..1 + rng.below(2) {
+            const BEFORE: &[&str] = &[
+                " ", "curl ", "", "\t", "\n", "\x0b", "\"", "x", "\u{a0}", "\u{2003}",
+            ];
+            const SEPS: &[&str] = &[" ", "=", "", "  ", "\t", ":"];
+            const QUOTES: &[&str] = &["", "\\", "\"", "'", "\\\""];
+            const COLONS: &[&str] = &[":", "", "::", "@"];
+            const AFTER: &[&str] = &["", " ", "\"", "'", "\n", " -v"];
+            for part in [
+                pick(&mut rng, BEFORE, 3),
+                pick(&mut rng, FLAGS, 4),
+                pick(&mut rng, SEPS, 2),
+                pick(&mut rng, QUOTES, 4),
+                pick(&mut rng, USERS, 2),
+                pick(&mut rng, COLONS, 1),
+                pick(&mut rng, PASSWORDS, 4),
+                rng.pick(AFTER),
+            ] {
+                s.push_str(part);
+            }
+        }
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::UserFlag, &all, real);
+    assert!(matched > 3_000, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
+}
+
 /// A run of 0 to `max` bytes of `alphabet`, sometimes with a stray byte in it (a Kelvin
 /// sign, a long s, `é`, a blank, a dot).
 fn token(rng: &mut Rng, alphabet: &[u8], max: usize) -> String {

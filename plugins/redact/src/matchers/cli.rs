@@ -128,3 +128,82 @@ pub fn cli_flag(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
     }
     Ok(None)
 }
+
+/// Whether `c` is one of the ASCII bytes `\s` matches.
+fn space(c: u8) -> bool {
+    matches!(c, b'\t'..=b'\r' | b' ')
+}
+
+/// The end of the run from `p` of bytes that are neither `\s` nor in `stop`; [`Unsure`] at
+/// a non-ASCII byte (Unicode `\s`).
+fn run_until(b: &[u8], mut p: usize, stop: &[u8]) -> Result<usize, Unsure> {
+    while let Some(&c) = b.get(p) {
+        match c {
+            0x80.. => return Err(Unsure),
+            _ if space(c) || stop.contains(&c) => break,
+            _ => p += 1,
+        }
+    }
+    Ok(p)
+}
+
+/// `cli_secret_flag` (`-u` / `--user`) at `at`, the blank before the flag (or the string's
+/// start): `(?:^|\s)(?:-u|--user)[ =]\\?["']?[^\s:"'\\]+:([^\s"'\\]+)`.
+///
+/// The optional `\` and quote are taken when present (the user's class holds neither, so
+/// leaving one out cannot help); the user ends at the first byte it cannot hold, which must
+/// be the `:`; the password is its whole run.
+pub fn user_flag(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
+    // `^` first, then a blank.
+    let mut starts = [None, None];
+    if at == 0 {
+        starts[0] = Some(0);
+    }
+    match b.get(at) {
+        Some(&c) if space(c) => starts[1] = Some(at + 1),
+        // Unicode white space may start a flag too, when a dash follows it.
+        Some(&c @ 0x80..) => {
+            let len = if c >= 0xf0 {
+                4
+            } else if c >= 0xe0 {
+                3
+            } else {
+                2
+            };
+            if b.get(at + len) == Some(&b'-') {
+                return Err(Unsure);
+            }
+        }
+        _ => {}
+    }
+    for d in starts.into_iter().flatten() {
+        let rest = &b[d..];
+        let mut p = if rest.starts_with(b"-u") {
+            d + 2
+        } else if rest.starts_with(b"--user") {
+            d + 6
+        } else {
+            continue;
+        };
+        if !matches!(b.get(p), Some(b' ' | b'=')) {
+            continue;
+        }
+        p += 1;
+        if b.get(p) == Some(&b'\\') {
+            p += 1;
+        }
+        if matches!(b.get(p), Some(b'"' | b'\'')) {
+            p += 1;
+        }
+        let user = run_until(b, p, b":\"'\\")?;
+        if user == p || b.get(user) != Some(&b':') {
+            continue;
+        }
+        let s = user + 1;
+        let e = run_until(b, s, b"\"'\\")?;
+        if e > s {
+            return Ok(Some([at, e, s, e]));
+        }
+    }
+    Ok(None)
+}

@@ -45,6 +45,8 @@ pub enum Matcher {
     PasswordProse,
     /// `cli_secret_flag` (keyword flags): `--db-password=<value>`, the value as the secret.
     CliFlag,
+    /// `cli_secret_flag` (`-u` / `--user`): `-u user:password`, the password as the secret.
+    UserFlag,
     /// `azure_connection_string`: `SharedAccessKey=<key>` or `?sig=<signature>`, the key or
     /// signature as the secret.
     AzureConnectionString,
@@ -74,6 +76,7 @@ impl Matcher {
             Matcher::DatadogKey => keyed::datadog_key(hay.as_bytes(), at),
             Matcher::PasswordProse => prose::password_prose(hay.as_bytes(), at),
             Matcher::CliFlag => cli::cli_flag(hay.as_bytes(), at),
+            Matcher::UserFlag => cli::user_flag(hay.as_bytes(), at),
             Matcher::AzureConnectionString => {
                 connection::azure_connection_string(hay.as_bytes(), at)
             }

@@ -130,7 +130,8 @@ pub const RULES: &[RuleDef] = &[
         r#"(?:^|\s)(?:-u|--user)[ =]\\?["']?[^\s:"'\\]+:([^\s"'\\]+)"#,
         Check::Value,
     )
-    .from(Start::Flag),
+    .from(Start::Flag)
+    .matcher(Matcher::UserFlag),
     rule(
         "password_assignment",
         C,
