@@ -6,91 +6,16 @@
 pub use sluice_plugin_sdk::digest::HmacKey;
 
 /// Whether `hay` holds `needle`. The needle's first byte (a marker's opening, `[`, is rare)
-/// is looked for sixteen bytes at a time (SSE2 natively, `simd128` inside Wasm) and the
-/// needle compared only there. `str::contains` sets up a two-way search on every call,
-/// `memchr` costs more to set up than reading the short stretch before a finding (and has
-/// no SIMD path inside Wasm unless the whole build enables it), and the
-/// eight-bytes-at-a-time loop this replaced was half of writing the markers on
-/// secret-dense text.
+/// is looked for sixteen bytes at a time ([`crate::vector::positions`]) and the needle
+/// compared only there. `str::contains` sets up a two-way search on every call, `memchr`
+/// costs more to set up than reading the short stretch before a finding (and has no SIMD path
+/// inside Wasm unless the whole build enables it), and the eight-bytes-at-a-time loop this
+/// replaced was half of writing the markers on secret-dense text.
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     let Some(&first) = needle.first() else {
         return true;
     };
-    let at = |k: usize| hay[k..].starts_with(needle);
-    #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
-    {
-        vector::positions(hay, first, at)
-    }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "wasm32")))]
-    {
-        memchr::memchr_iter(first, hay).any(at)
-    }
-}
-
-/// The sixteen-byte loop of [`contains`].
-#[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
-#[allow(unsafe_code)]
-mod vector {
-    #[cfg(target_arch = "wasm32")]
-    use core::arch::wasm32::*;
-    #[cfg(target_arch = "x86_64")]
-    use core::arch::x86_64::*;
-
-    /// Bit `k` set when `hay[i + k] == byte`, for `i + 16 <= hay.len()`.
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn equal(hay: &[u8], i: usize, splat: __m128i) -> u32 {
-        assert!(i + 16 <= hay.len());
-        // SAFETY: 16 bytes from `i` are readable (asserted); `loadu` has no alignment
-        // requirement, and SSE2 is part of every x86_64 target.
-        unsafe {
-            let v = _mm_loadu_si128(hay.as_ptr().add(i).cast());
-            _mm_movemask_epi8(_mm_cmpeq_epi8(v, splat)) as u32
-        }
-    }
-
-    /// Bit `k` set when `hay[i + k] == byte`, for `i + 16 <= hay.len()`.
-    #[cfg(target_arch = "wasm32")]
-    #[inline(always)]
-    fn equal(hay: &[u8], i: usize, splat: v128) -> u32 {
-        assert!(i + 16 <= hay.len());
-        // SAFETY: 16 bytes from `i` are readable (asserted); `v128.load` has no alignment
-        // requirement.
-        let v = unsafe { v128_load(hay.as_ptr().add(i).cast()) };
-        u32::from(u8x16_bitmask(u8x16_eq(v, splat)))
-    }
-
-    /// Whether `at` holds at some position of `byte` in `hay` (tried in order).
-    #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
-    pub fn positions(hay: &[u8], byte: u8, mut at: impl FnMut(usize) -> bool) -> bool {
-        if hay.len() < 16 {
-            return (0..hay.len()).any(|k| hay[k] == byte && at(k));
-        }
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: SSE2 is part of every x86_64 target.
-        let splat = unsafe { _mm_set1_epi8(byte as i8) };
-        #[cfg(target_arch = "wasm32")]
-        let splat = u8x16_splat(byte);
-        let mut hits = |i: usize, mut m: u32| {
-            while m != 0 {
-                if at(i + m.trailing_zeros() as usize) {
-                    return true;
-                }
-                m &= m - 1;
-            }
-            false
-        };
-        let mut i = 0;
-        while i + 16 <= hay.len() {
-            if hits(i, equal(hay, i, splat)) {
-                return true;
-            }
-            i += 16;
-        }
-        // The last 16 bytes, without the ones already read.
-        let last = hay.len() - 16;
-        i < hay.len() && hits(last, equal(hay, last, splat) >> (i - last) << (i - last))
-    }
+    crate::vector::positions(hay, first, |k| hay[k..].starts_with(needle))
 }
 
 /// A tenant's key and the version written into its markers (so keys can rotate).

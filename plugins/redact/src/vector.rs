@@ -21,6 +21,43 @@ pub fn windowed(b: &[u8], i: usize, window: impl Fn(&[u8; 17]) -> u32) -> u32 {
 
 #[cfg(target_arch = "wasm32")]
 use core::arch::wasm32::*;
+/// Whether `at` holds at some position of `byte` in `hay`, tried in order: the positions
+/// are found sixteen bytes at a time (a compare and a bit mask), which is what makes looking
+/// for a rare byte cheap inside Wasm too, where `memchr` reads a word at a time.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+pub fn positions(hay: &[u8], byte: u8, mut at: impl FnMut(usize) -> bool) -> bool {
+    #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
+    if hay.len() >= 16 {
+        let mut hits = |i: usize, mut m: u32| {
+            while m != 0 {
+                if at(i + m.trailing_zeros() as usize) {
+                    return true;
+                }
+                m &= m - 1;
+            }
+            false
+        };
+        let mut i = 0;
+        while i + 16 <= hay.len() {
+            if hits(i, equal16(hay, i, byte)) {
+                return true;
+            }
+            i += 16;
+        }
+        // The last 16 bytes, without the ones already read.
+        let last = hay.len() - 16;
+        return i < hay.len() && hits(last, equal16(hay, last, byte) >> (i - last) << (i - last));
+    }
+    (0..hay.len()).any(|k| hay[k] == byte && at(k))
+}
+
+/// Bit `k` set when `hay[i + k] == byte`, for `i + 16 <= hay.len()`.
+#[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+fn equal16(hay: &[u8], i: usize, byte: u8) -> u32 {
+    bits(eq(load16(hay, i), byte))
+}
+
 #[cfg(target_arch = "x86_64")]
 use core::arch::x86_64::*;
 

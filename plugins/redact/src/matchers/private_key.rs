@@ -6,9 +6,9 @@
 //! | PuTTY-User-Key-File-[0-9]: [\s\S]*?Private-MAC: [0-9a-f]+
 //! ```
 //!
-//! The lazy DFA read a whole key block (1–3 KB) byte by byte to find its `END` line; here the
-//! line is looked for at every fifth byte (`-----END` holds five dashes, so one of any five
-//! consecutive bytes is one of them), which is what made the rule the costliest per call.
+//! The lazy DFA read a whole key block (1–3 KB) byte by byte to find its `END` line, which is
+//! what made the rule the costliest per call; here the line is looked for at the dashes, which
+//! are found sixteen bytes at a time.
 //!
 //! Why reading is exact: `[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?` is followed by a `-`, which the
 //! class excludes and `PRIVATE KEY BLOCK` is made of, so it is the whole run of that class;
@@ -47,22 +47,19 @@ fn end_line(b: &[u8], mut from: usize) -> Option<usize> {
     }
 }
 
-/// The first `p >= from` where `-----END` starts. Its five dashes cover one of any five
-/// consecutive positions, so only every fifth byte is read until one is a dash; the five
-/// starts that dash can belong to are then tried in order.
+/// The first `p >= from` where `-----END` starts: each dash from `from` on is found sixteen
+/// bytes at a time ([`crate::vector::positions`]; a key's body has none) and compared there.
 fn dashes_end(b: &[u8], from: usize) -> Option<usize> {
-    let mut i = from + 4;
-    while i < b.len() {
-        if b[i] == b'-' {
-            for p in i - 4..=i {
-                if b[p..].starts_with(b"-----END") {
-                    return Some(p);
-                }
-            }
+    let rest = b.get(from..)?;
+    let mut found = None;
+    crate::vector::positions(rest, b'-', |k| {
+        let hit = rest[k..].starts_with(b"-----END");
+        if hit {
+            found = Some(from + k);
         }
-        i += 5;
-    }
-    None
+        hit
+    });
+    found
 }
 
 /// The second branch's body `(?:[A-Za-z0-9+/=\s:,-]|\\[nr])+` from `from`: its end (`from`
