@@ -335,7 +335,10 @@ impl Detector {
                         if digits >= n
                             && self.holds_need(i, &bytes[s..e], &mut scratch.run_needs[k])
                         {
-                            self.window(i, s, e, &mut hay, scratch)?;
+                            match self.rules[i].matcher {
+                                Some(m) => self.matched_run(i, m, s, e, &mut hay, scratch)?,
+                                None => self.window(i, s, e, &mut hay, scratch)?,
+                            }
                         }
                     }
                 }
@@ -555,6 +558,42 @@ impl Detector {
                 }
                 None => p += 1,
             }
+        }
+        Ok(())
+    }
+
+    /// Rule `i`, read by its hand matcher, over the numeric run `lo..hi`: what
+    /// [`Detector::window`] finds there. The run-gated matchers' patterns start with
+    /// `\b[0-9]` (`tests/rule_matchers.rs` checks), so a match starts at a digit after a
+    /// non-word byte: the matcher is tried at each, leftmost first. A match reaching past the
+    /// run (runs are whole, so none does), or a matcher that needs the text, leaves the rest
+    /// of the run to the regex.
+    #[inline(never)]
+    fn matched_run(
+        &self,
+        i: usize,
+        matcher: Matcher,
+        lo: usize,
+        hi: usize,
+        hay: &mut Hay<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<(), NotUtf8> {
+        let b = hay.bytes;
+        let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        let mut p = lo.max(scratch.done[i]);
+        while p < hi {
+            if b[p].is_ascii_digit() && (p == 0 || !word(b[p - 1])) {
+                match matcher.match_bytes(b, p) {
+                    Some(None) => {}
+                    Some(Some(m)) if m[1] <= hi => {
+                        self.found(i, m, hay, scratch)?;
+                        p = m[1];
+                        continue;
+                    }
+                    _ => return self.window(i, p, hi, hay, scratch),
+                }
+            }
+            p += 1;
         }
         Ok(())
     }

@@ -180,3 +180,50 @@ fn run_gated_shapes_are_the_whole_string_search() {
         .collect();
     compare("", &all, 1_000);
 }
+
+/// Numeric runs holding card numbers and SSNs after near misses (too few digits, a bad
+/// separator, a digit glued to a letter), glued to each other: the detector asks those rules'
+/// hand matchers at each digit of a run that follows a non-word byte, leftmost first, instead
+/// of searching the run with the regex.
+#[test]
+fn run_gated_matchers_are_the_whole_string_search() {
+    const PIECES: &[&str] = &[
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "5500005555555559",
+        "378282246310005",
+        "4111 1111 1111 111",
+        "078-05-1120",
+        "219-09-9999",
+        "078-05-112",
+        "12",
+        "123",
+        "1",
+        "x1",
+        "a",
+        "_",
+        "(",
+        ")",
+        "+",
+        "-",
+        " ",
+        " ",
+        ".",
+        "--",
+    ];
+    let mut seed = 0x5be0_cd19_1f83_d9abu64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let all: Vec<String> = (0..4_000)
+        .map(|_| {
+            (0..2 + next(8))
+                .map(|_| PIECES[next(PIECES.len())])
+                .collect()
+        })
+        .collect();
+    compare("", &all, 1_000);
+}

@@ -14,6 +14,7 @@ mod cli;
 mod connection;
 mod header;
 mod keyed;
+mod number;
 mod private_key;
 mod prose;
 mod read;
@@ -47,6 +48,11 @@ pub enum Matcher {
     CliFlag,
     /// `cli_secret_flag` (`-u` / `--user`): `-u user:password`, the password as the secret.
     UserFlag,
+    /// `credit_card`: 13 to 19 digits, single blanks or dashes between them. A rule gated on
+    /// numeric runs: the detector asks it at each digit of a run that can start a match.
+    CreditCard,
+    /// `us_ssn` (dashed): `123-45-6789`. Gated on numeric runs, as [`Matcher::CreditCard`].
+    UsSsn,
     /// `azure_connection_string`: `SharedAccessKey=<key>` or `?sig=<signature>`, the key or
     /// signature as the secret.
     AzureConnectionString,
@@ -61,6 +67,17 @@ pub enum Matcher {
 }
 
 impl Matcher {
+    /// For the matchers whose patterns are ASCII and case-sensitive (nothing Unicode
+    /// decides, so UTF-8 need not be checked first): the match at `at` of `b`, as
+    /// [`Matcher::match_at`] gives it; `None` for the others.
+    pub fn match_bytes(self, b: &[u8], at: usize) -> Option<Option<[usize; 4]>> {
+        match self {
+            Matcher::CreditCard => Some(number::credit_card(b, at)),
+            Matcher::UsSsn => Some(number::us_ssn(b, at)),
+            _ => None,
+        }
+    }
+
     /// The rule's anchored match at `at`: `[match start, match end, secret start, secret
     /// end]`, `None` when the regex does not match there, or [`Unsure`].
     pub fn match_at(self, hay: &str, at: usize) -> Result<Option<[usize; 4]>, Unsure> {
@@ -77,6 +94,9 @@ impl Matcher {
             Matcher::PasswordProse => prose::password_prose(hay.as_bytes(), at),
             Matcher::CliFlag => cli::cli_flag(hay.as_bytes(), at),
             Matcher::UserFlag => cli::user_flag(hay.as_bytes(), at),
+            Matcher::CreditCard | Matcher::UsSsn => {
+                Ok(self.match_bytes(hay.as_bytes(), at).flatten())
+            }
             Matcher::AzureConnectionString => {
                 connection::azure_connection_string(hay.as_bytes(), at)
             }

@@ -3,6 +3,7 @@
 //! everywhere in telemetry (timestamps, ids, counts).
 
 use super::{Check, Gate, Group::Pii as P, RuleDef, Start, rule};
+use crate::matchers::Matcher;
 
 /// PII rules, most specific first.
 pub const RULES: &[RuleDef] = &[
@@ -27,7 +28,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::NumRun(13),
         r"\b[0-9](?:[ -]?[0-9]){12,18}\b",
         Check::Card,
-    ),
+    )
+    .matcher(Matcher::CreditCard),
     rule(
         "us_ssn",
         P,
@@ -35,7 +37,8 @@ pub const RULES: &[RuleDef] = &[
         r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
         Check::Ssn,
     )
-    .needs(&["-"]),
+    .needs(&["-"])
+    .matcher(Matcher::UsSsn),
     rule(
         "us_ssn",
         P,
