@@ -503,6 +503,17 @@ impl Detector {
             }
             return Ok(());
         }
+        // A matcher of an ASCII pattern reads the bytes, UTF-8 or not (a string is checked
+        // only once something matched in it).
+        if let Some(m) = self.rules[i]
+            .matcher
+            .and_then(|m| m.match_bytes(hay.bytes, at))
+        {
+            if let Some(m) = m {
+                self.found(i, m, hay, scratch)?;
+            }
+            return Ok(());
+        }
         // A hand matcher reads UTF-8 (where the bytes are not, the regex stops and decides),
         // and leaves to the regex what it is unsure of.
         if let Some(matcher) = self.rules[i].matcher

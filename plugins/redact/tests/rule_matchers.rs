@@ -1236,3 +1236,29 @@ fn us_ssn_is_the_regex() {
     assert!(matched > 2_000, "only {matched} matches");
     assert!(unsure == 0, "{unsure} unsure, {real_matched} matches");
 }
+
+#[test]
+fn iban_is_the_regex() {
+    const ITEMS: &[u8] = b"ABWZ0189";
+    let mut rng = Rng(0x1b87_3593_4c1f_7c33);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..40_000 {
+        let mut s = String::from(rng.pick(&["", " ", "IBAN ", "x", "_", "1", "é", "-"]));
+        s.push_str(rng.pick(&["GB", "DE", "FR", "GB", "Gb", "G", "gb", "GBR"]));
+        s.push_str(rng.pick(&["82", "29", "82", "8", "823", "8x"]));
+        let n = rng.pick(&[9, 10, 11, 12, 20, 30, 31, 32, 33, 34]) + rng.below(2);
+        for k in 0..n {
+            if k > 0 && rng.below(4) == 0 {
+                s.push_str(rng.pick(&[" ", " ", "  ", "-"]));
+            }
+            s.push(char::from(rng.pick(ITEMS)));
+        }
+        s.push_str(rng.pick(&["", " ", "x", "_", "-", " A", "é", "a"]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::Iban, &all, real);
+    assert!(matched > 2_000, "only {matched} matches");
+    assert!(real_matched > 0 && unsure == 0, "{unsure} unsure");
+}

@@ -53,6 +53,9 @@ pub enum Matcher {
     CreditCard,
     /// `us_ssn` (dashed): `123-45-6789`. Gated on numeric runs, as [`Matcher::CreditCard`].
     UsSsn,
+    /// `iban`: two capitals, two digits, then 11 to 32 capitals or digits (single blanks
+    /// between them).
+    Iban,
     /// `azure_connection_string`: `SharedAccessKey=<key>` or `?sig=<signature>`, the key or
     /// signature as the secret.
     AzureConnectionString,
@@ -74,6 +77,7 @@ impl Matcher {
         match self {
             Matcher::CreditCard => Some(number::credit_card(b, at)),
             Matcher::UsSsn => Some(number::us_ssn(b, at)),
+            Matcher::Iban => Some(number::iban(b, at)),
             _ => None,
         }
     }
@@ -94,7 +98,7 @@ impl Matcher {
             Matcher::PasswordProse => prose::password_prose(hay.as_bytes(), at),
             Matcher::CliFlag => cli::cli_flag(hay.as_bytes(), at),
             Matcher::UserFlag => cli::user_flag(hay.as_bytes(), at),
-            Matcher::CreditCard | Matcher::UsSsn => {
+            Matcher::CreditCard | Matcher::UsSsn | Matcher::Iban => {
                 Ok(self.match_bytes(hay.as_bytes(), at).flatten())
             }
             Matcher::AzureConnectionString => {

@@ -21,7 +21,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::Caps,
         r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,32}\b",
         Check::Iban,
-    ),
+    )
+    .matcher(Matcher::Iban),
     rule(
         "credit_card",
         P,
