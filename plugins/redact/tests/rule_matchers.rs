@@ -1262,3 +1262,50 @@ fn iban_is_the_regex() {
     assert!(matched > 2_000, "only {matched} matches");
     assert!(real_matched > 0 && unsure == 0, "{unsure} unsure");
 }
+
+#[test]
+fn aws_key_pair_is_the_regex() {
+    const KEY: &[u8] = b"ABCxyz0189/+";
+    const GAPS: &[&str] = &[
+        "",
+        " ",
+        "\n",
+        "\t",
+        ",",
+        "=",
+        "\"",
+        " aws_secret_access_key=",
+        ":secret:",
+        "é",
+        "\u{2003}",
+        "x",
+        "0123456789abcdefghijklmnopqrstuvwxyz0123",
+        "0123456789abcdefghijklmnopqrstuvwxyz01234",
+        "key\nsecret ",
+    ];
+    let mut rng = Rng(0x5f1d_36f1_a54f_f53a);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    for _ in 0..40_000 {
+        let mut s = String::from(rng.pick(&["", " ", "key ", "x", "_", "é"]));
+        s.push_str(rng.pick(&["AKIA", "ASIA", "AKIA", "AKIB", "akia"]));
+        let id = rng.pick(&[16, 16, 16, 15, 17]);
+        for _ in 0..id {
+            s.push(char::from(rng.pick(b"ABQZ2367")));
+        }
+        for _ in 0..rng.below(3) {
+            s.push_str(rng.pick(GAPS));
+        }
+        s.push_str(rng.pick(&[" ", " ", "=", "\n", "é", "", "A"]));
+        let n = rng.pick(&[40, 40, 40, 39, 41, 80]);
+        for _ in 0..n {
+            s.push(char::from(rng.pick(KEY)));
+        }
+        s.push_str(rng.pick(&["", " ", "=", "\n", "é", "x", "\"", "/"]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::AwsKeyPair, &all, real);
+    assert!(matched > 2_000, "only {matched} matches");
+    assert!(real_matched > 0 && unsure == 0, "{unsure} unsure");
+}

@@ -149,3 +149,56 @@ pub fn datadog_key(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
         .find(|&n| hex >= n && !word(s + n))
         .map(|n| [at, s + n, s, s + n]))
 }
+
+/// Length of the UTF-8 character starting with `lead`.
+fn char_len(lead: u8) -> usize {
+    match lead {
+        0xf0.. => 4,
+        0xe0.. => 3,
+        0xc0.. => 2,
+        _ => 1,
+    }
+}
+
+/// `aws_secret_key` next to its key id, at `at`: `\b(?:AKIA|ASIA)[A-Z2-7]{16}[^\n]{0,40}?`
+/// `[^A-Za-z0-9/+]([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`.
+///
+/// The lazy gap is grown one character at a time (the string is UTF-8, so a character is
+/// its lead byte's length), and at each length the separator, the 40-byte key and the
+/// character after it are read; the first length that fits is the match. Nothing here
+/// depends on Unicode classes: `[^\n]` and the negated classes take any character.
+pub fn aws_key_pair(b: &[u8], at: usize) -> Option<[usize; 4]> {
+    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'/' || c == b'+';
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let rest = b.get(at..)?;
+    let id = rest
+        .strip_prefix(b"AKIA")
+        .or_else(|| rest.strip_prefix(b"ASIA"))?;
+    let id_class = |c: &u8| c.is_ascii_uppercase() || (b'2'..=b'7').contains(c);
+    if at > 0 && word(b[at - 1]) || id.len() < 16 || !id[..16].iter().all(id_class) {
+        return None;
+    }
+    let mut q = at + 20;
+    for gap in 0..=40 {
+        let &c = b.get(q)?;
+        if !b64(c) {
+            let s = q + char_len(c);
+            if let Some(key) = b.get(s..s + 40)
+                && key.iter().all(|&k| b64(k))
+            {
+                match b.get(s + 40) {
+                    None => return Some([at, s + 40, s, s + 40]),
+                    Some(&t) if !b64(t) && t != b'=' => {
+                        return Some([at, s + 40 + char_len(t), s, s + 40]);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if gap == 40 || c == b'\n' {
+            return None;
+        }
+        q += char_len(c);
+    }
+    None
+}

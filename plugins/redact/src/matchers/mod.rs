@@ -53,6 +53,9 @@ pub enum Matcher {
     CreditCard,
     /// `us_ssn` (dashed): `123-45-6789`. Gated on numeric runs, as [`Matcher::CreditCard`].
     UsSsn,
+    /// `aws_secret_key` next to its key id: `AKIA<16> ... <40-byte key>`, the key as the
+    /// secret.
+    AwsKeyPair,
     /// `iban`: two capitals, two digits, then 11 to 32 capitals or digits (single blanks
     /// between them).
     Iban,
@@ -94,6 +97,7 @@ impl Matcher {
             Matcher::AzureStorageKey => keyed::azure_storage_key(hay.as_bytes(), at),
             Matcher::Bearer => header::bearer(hay.as_bytes(), at),
             Matcher::AwsSecretKey => keyed::aws_secret_key(hay.as_bytes(), at),
+            Matcher::AwsKeyPair => Ok(keyed::aws_key_pair(hay.as_bytes(), at)),
             Matcher::DatadogKey => keyed::datadog_key(hay.as_bytes(), at),
             Matcher::PasswordProse => prose::password_prose(hay.as_bytes(), at),
             Matcher::CliFlag => cli::cli_flag(hay.as_bytes(), at),

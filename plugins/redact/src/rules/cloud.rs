@@ -73,7 +73,8 @@ pub const RULES: &[RuleDef] = &[
         Gate::Anchors(&["AKIA", "ASIA"]),
         r"\b(?:AKIA|ASIA)[A-Z2-7]{16}[^\n]{0,40}?[^A-Za-z0-9/+]([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
         Check::Mixed,
-    ),
+    )
+    .matcher(Matcher::AwsKeyPair),
     rule(
         "gcp_api_key",
         C,
