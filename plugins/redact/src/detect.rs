@@ -575,8 +575,8 @@ impl Detector {
 
     /// Rule `i`, read by its hand matcher, over the numeric run `lo..hi`: what
     /// [`Detector::window`] finds there. The run-gated matchers' patterns start with
-    /// `\b[0-9]` (`tests/rule_matchers.rs` checks), so a match starts at a digit after a
-    /// non-word byte: the matcher is tried at each, leftmost first. A match reaching past the
+    /// `\b[0-9]` or `\+` (`tests/rule_matchers.rs` checks), so a match starts at a digit
+    /// after a non-word byte or at a `+`: the matcher is tried at each, leftmost first. A match reaching past the
     /// run (runs are whole, so none does), or a matcher that needs the text, leaves the rest
     /// of the run to the regex.
     #[inline(never)]
@@ -593,7 +593,7 @@ impl Detector {
         let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
         let mut p = lo.max(scratch.done[i]);
         while p < hi {
-            if b[p].is_ascii_digit() && (p == 0 || !word(b[p - 1])) {
+            if b[p].is_ascii_digit() && (p == 0 || !word(b[p - 1])) || b[p] == b'+' {
                 match matcher.match_bytes(b, p) {
                     Some(None) => {}
                     Some(Some(m)) if m[1] <= hi => {

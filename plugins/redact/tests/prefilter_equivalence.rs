@@ -181,7 +181,7 @@ fn run_gated_shapes_are_the_whole_string_search() {
     compare("", &all, 1_000);
 }
 
-/// Numeric runs holding card numbers and SSNs after near misses (too few digits, a bad
+/// Numeric runs holding card numbers, SSNs and international phone numbers after near misses (too few digits, a bad
 /// separator, a digit glued to a letter), glued to each other: the detector asks those rules'
 /// hand matchers at each digit of a run that follows a non-word byte, leftmost first, instead
 /// of searching the run with the regex.
@@ -196,6 +196,11 @@ fn run_gated_matchers_are_the_whole_string_search() {
         "078-05-1120",
         "219-09-9999",
         "078-05-112",
+        "+44 20 7946 0958",
+        "+1 (415) 555-0132",
+        "+0 123 456 789",
+        "+12",
+        "+",
         "12",
         "123",
         "1",

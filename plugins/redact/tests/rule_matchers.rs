@@ -1176,9 +1176,14 @@ fn run_gated_matchers_start_at_a_digit_after_a_boundary() {
         .into_iter()
         .filter(|r| r.matcher.is_some() && matches!(r.gate, Gate::NumRun(_)))
         .collect();
-    assert_eq!(gated.len(), 2);
+    assert_eq!(gated.len(), 3);
     for r in gated {
-        assert!(r.pattern.starts_with(r"\b[0-9]"), "{}", r.name);
+        let p = r.pattern;
+        assert!(
+            p.starts_with(r"\b[0-9]") || p.starts_with(r"\+"),
+            "{}",
+            r.name
+        );
     }
 }
 
@@ -1307,5 +1312,33 @@ fn aws_key_pair_is_the_regex() {
     }
     let (matched, real_matched, unsure) = compare(Matcher::AwsKeyPair, &all, real);
     assert!(matched > 2_000, "only {matched} matches");
+    assert!(real_matched > 0 && unsure == 0, "{unsure} unsure");
+}
+
+#[test]
+fn phone_intl_is_the_regex() {
+    let mut rng = Rng(0x0e0e_2d2b_7a3c_94f1);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    all.extend(
+        numbers(&mut rng, 20_000)
+            .into_iter()
+            .map(|n| format!("+{n}")),
+    );
+    for _ in 0..30_000 {
+        let mut s = String::from(rng.pick(&["", " ", "tel ", "x", "++", "1"]));
+        s.push('+');
+        s.push_str(rng.pick(&["1", "44", "33", "0", "49", "x"]));
+        let n = rng.pick(&[4, 5, 6, 7, 18, 19, 20, 21, 22]);
+        for _ in 0..n {
+            let c = rng.pick(b"0123456789  ().-");
+            s.push(char::from(c));
+        }
+        s.push_str(rng.pick(&["", "", "5", " ", "x", "_", ")", "-", "é"]));
+        all.push(s);
+    }
+    let (matched, real_matched, unsure) = compare(Matcher::PhoneIntl, &all, real);
+    assert!(matched > 5_000, "only {matched} matches");
     assert!(real_matched > 0 && unsure == 0, "{unsure} unsure");
 }

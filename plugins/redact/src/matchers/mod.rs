@@ -53,6 +53,9 @@ pub enum Matcher {
     CreditCard,
     /// `us_ssn` (dashed): `123-45-6789`. Gated on numeric runs, as [`Matcher::CreditCard`].
     UsSsn,
+    /// `phone_number` (international): `+` and 8 to 22 digits, blanks, parentheses, dots and
+    /// dashes. Gated on numeric runs, as [`Matcher::CreditCard`].
+    PhoneIntl,
     /// `aws_secret_key` next to its key id: `AKIA<16> ... <40-byte key>`, the key as the
     /// secret.
     AwsKeyPair,
@@ -80,6 +83,7 @@ impl Matcher {
         match self {
             Matcher::CreditCard => Some(number::credit_card(b, at)),
             Matcher::UsSsn => Some(number::us_ssn(b, at)),
+            Matcher::PhoneIntl => Some(number::phone_intl(b, at)),
             Matcher::Iban => Some(number::iban(b, at)),
             _ => None,
         }
@@ -102,7 +106,7 @@ impl Matcher {
             Matcher::PasswordProse => prose::password_prose(hay.as_bytes(), at),
             Matcher::CliFlag => cli::cli_flag(hay.as_bytes(), at),
             Matcher::UserFlag => cli::user_flag(hay.as_bytes(), at),
-            Matcher::CreditCard | Matcher::UsSsn | Matcher::Iban => {
+            Matcher::CreditCard | Matcher::UsSsn | Matcher::PhoneIntl | Matcher::Iban => {
                 Ok(self.match_bytes(hay.as_bytes(), at).flatten())
             }
             Matcher::AzureConnectionString => {

@@ -1,5 +1,6 @@
-//! Numbers: `credit_card` and `us_ssn` in its dashed form (read in the numeric runs the
-//! prefilter measured), and `iban` (read where `[A-Z]{2}[0-9]{2}` starts). The patterns are
+//! Numbers: `credit_card`, `us_ssn` in its dashed form and international `phone_number`s
+//! (read in the numeric runs the prefilter measured), and `iban` (read where
+//! `[A-Z]{2}[0-9]{2}` starts). The patterns are
 //! ASCII and case-sensitive, so the bytes decide alone (UTF-8 or not), and none gives
 //! anything back that a plain reading would not.
 
@@ -79,4 +80,22 @@ pub fn us_ssn(b: &[u8], at: usize) -> Option<[usize; 4]> {
     let digits = |r: std::ops::Range<usize>| w[r].iter().all(u8::is_ascii_digit);
     let shape = digits(0..3) && w[3] == b'-' && digits(4..6) && w[6] == b'-' && digits(7..11);
     (shape && boundary(b, at) && boundary(b, at + 11)).then_some([at, at + 11, at, at + 11])
+}
+
+/// `phone_number` (international) at `at`: `\+[1-9][0-9 ().-]{6,20}[0-9]\b`.
+///
+/// The class run after the first digit holds the last digit too, so the greedy run is
+/// given back one byte at a time until a digit with a boundary after it ends it.
+pub fn phone_intl(b: &[u8], at: usize) -> Option<[usize; 4]> {
+    if b.get(at) != Some(&b'+') || !matches!(b.get(at + 1), Some(b'1'..=b'9')) {
+        return None;
+    }
+    let from = at + 2;
+    let class = |c: &u8| c.is_ascii_digit() || matches!(c, b' ' | b'(' | b')' | b'.' | b'-');
+    let run = b[from..].iter().take(21).take_while(|c| class(c)).count();
+    (6..=run.saturating_sub(1).min(20))
+        .rev()
+        .map(|n| from + n)
+        .find(|&q| b[q].is_ascii_digit() && boundary(b, q + 1))
+        .map(|q| [at, q + 1, at, q + 1])
 }

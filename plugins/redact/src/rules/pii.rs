@@ -54,7 +54,8 @@ pub const RULES: &[RuleDef] = &[
         r"\+[1-9][0-9 ().-]{6,20}[0-9]\b",
         Check::PhoneIntl,
     )
-    .needs(&["+"]),
+    .needs(&["+"])
+    .matcher(Matcher::PhoneIntl),
     rule(
         "phone_number",
         P,
