@@ -419,19 +419,7 @@ impl Detector {
                 let hi = (at + usize::from(fwd)).min(b.len());
                 self.window(i, lo, hi, hay, scratch)
             }
-            Start::Email => {
-                // `[a-z0-9][a-z0-9._%+-]{0,63}@` before, `[a-z0-9.-]` after.
-                let local = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
-                let mut lo = at;
-                while lo > at.saturating_sub(64) && local(b[lo - 1]) {
-                    lo -= 1;
-                }
-                let mut hi = at + 1;
-                while hi < b.len() && (b[hi].is_ascii_alphanumeric() || b"-.".contains(&b[hi])) {
-                    hi += 1;
-                }
-                self.window(i, lo, hi, hay, scratch)
-            }
+            Start::Email => self.email_window(i, at, hay, scratch),
             Start::Url => {
                 // The authority ends at the first of `\s / ? " ' < >`; it must hold an `@`.
                 let mut hi = at + 3;
@@ -486,6 +474,45 @@ impl Detector {
         }
     }
 
+    /// The `email` rule around the `@` at `at`: `[a-z0-9][a-z0-9._%+-]{0,63}@` before it,
+    /// `[a-z0-9.-]` after it. The window holds one `@` (neither side's class has one), so a
+    /// match starts at the first letter or digit of it after a non-word byte (`\b`) and reads
+    /// the same domain from any start: the hand matcher there answers what the window's
+    /// search does, unless it is unsure or reads past the window.
+    #[inline(never)]
+    fn email_window(
+        &self,
+        i: usize,
+        at: usize,
+        hay: &mut Hay<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<(), NotUtf8> {
+        let b = hay.bytes;
+        let local = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
+        let mut lo = at;
+        while lo > at.saturating_sub(64) && local(b[lo - 1]) {
+            lo -= 1;
+        }
+        let mut hi = at + 1;
+        while hi < b.len() && (b[hi].is_ascii_alphanumeric() || b"-.".contains(&b[hi])) {
+            hi += 1;
+        }
+        let Some(matcher) = self.rules[i].matcher else {
+            return self.window(i, lo, hi, hay, scratch);
+        };
+        let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        let Some(p) = (lo.max(scratch.done[i])..at)
+            .find(|&p| b[p].is_ascii_alphanumeric() && (p == 0 || !word(b[p - 1])))
+        else {
+            return Ok(());
+        };
+        match matcher.match_bytes(b, p) {
+            Some(Ok(None)) => Ok(()),
+            Some(Ok(Some(m))) if m[1] <= hi => self.found(i, m, hay, scratch),
+            _ => self.window(i, lo, hi, hay, scratch),
+        }
+    }
+
     /// Rule `i` anchored at `at`: at most one match, starting there.
     fn anchored(
         &self,
@@ -505,7 +532,7 @@ impl Detector {
         }
         // A matcher of an ASCII pattern reads the bytes, UTF-8 or not (a string is checked
         // only once something matched in it).
-        if let Some(m) = self.rules[i]
+        if let Some(Ok(m)) = self.rules[i]
             .matcher
             .and_then(|m| m.match_bytes(hay.bytes, at))
         {
@@ -595,8 +622,8 @@ impl Detector {
         while p < hi {
             if b[p].is_ascii_digit() && (p == 0 || !word(b[p - 1])) || b[p] == b'+' {
                 match matcher.match_bytes(b, p) {
-                    Some(None) => {}
-                    Some(Some(m)) if m[1] <= hi => {
+                    Some(Ok(None)) => {}
+                    Some(Ok(Some(m))) if m[1] <= hi => {
                         self.found(i, m, hay, scratch)?;
                         p = m[1];
                         continue;

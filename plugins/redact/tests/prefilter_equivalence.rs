@@ -232,3 +232,71 @@ fn run_gated_matchers_are_the_whole_string_search() {
         .collect();
     compare("", &all, 1_000);
 }
+
+/// E-mail addresses glued to each other and to what may precede or follow one (`email`
+/// starts in a window around each `@`, where the detector asks its hand matcher at the one
+/// place the regex can start): long local parts, several `@`, dashes, dots and digits around.
+#[test]
+fn email_windows_are_the_whole_string_search() {
+    const PIECES: &[&str] = &[
+        "jane.doe",
+        "a",
+        "x_y",
+        "first.last+tag",
+        "0123456789012345678901234567890123456789012345678901234567890123",
+        "@",
+        "@",
+        "@@",
+        "example.com",
+        "mail.example.co.uk",
+        "ex-ample",
+        "-bad-",
+        "c",
+        "com1",
+        ".",
+        "..",
+        "-",
+        "_",
+        " ",
+        "é",
+        "<",
+        ">",
+    ];
+    let mut seed = 0x923f_82a4_ab1c_5ed5u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    // An address in each slot (near misses now and then), glued to the next.
+    const SLOTS: &[&[&str]] = &[
+        &["", " ", "<", "_", "é", "-", "x"],
+        &["jane.doe", "a", "first.last+tag", "x_y", PIECES[4]],
+        &["@", "@", "@", "@@", ""],
+        &[
+            "example.com",
+            "mail.example.co.uk",
+            "ex-ample.org",
+            "-bad-.com",
+            "c",
+            "com1",
+        ],
+        &["", " ", ".", "-", "_", ">", "1", "é"],
+    ];
+    let all: Vec<String> = (0..6_000)
+        .map(|_| {
+            let mut s = String::new();
+            for _ in 0..1 + next(3) {
+                for slot in SLOTS {
+                    s.push_str(slot[next(slot.len())]);
+                    if next(10) == 0 {
+                        s.push_str(PIECES[next(PIECES.len())]);
+                    }
+                }
+            }
+            s
+        })
+        .collect();
+    compare("", &all, 1_000);
+}

@@ -18,10 +18,14 @@ fn rule(matcher: Matcher) -> RuleDef {
     let mut found = builtin().into_iter().filter(|r| r.matcher == Some(matcher));
     let r = found.next().expect("a rule with this matcher");
     assert!(found.next().is_none(), "one rule per matcher");
-    // `Start::Url`: the detector asks the matcher at the one place in the window where the
-    // regex can start (`tests/prefilter_equivalence.rs` holds that to the window's search).
+    // `Start::Url`, `Start::Email`: the detector asks the matcher at the one place in the
+    // window where the regex can start (`tests/prefilter_equivalence.rs` holds that to the
+    // window's search).
     assert!(
-        matches!(r.start, Start::Anchor | Start::Flag | Start::Url),
+        matches!(
+            r.start,
+            Start::Anchor | Start::Flag | Start::Url | Start::Email
+        ),
         "matchers stand for anchored searches"
     );
     r
@@ -1341,4 +1345,49 @@ fn phone_intl_is_the_regex() {
     let (matched, real_matched, unsure) = compare(Matcher::PhoneIntl, &all, real);
     assert!(matched > 5_000, "only {matched} matches");
     assert!(real_matched > 0 && unsure == 0, "{unsure} unsure");
+}
+
+/// Addresses and near misses: local parts of every class byte and length around 64, labels
+/// around 63 and with dashes at their ends, top-level domains around 2 and 24 letters, and
+/// what may follow them (digits, `_`, `-`, the Kelvin sign).
+fn addresses(rng: &mut Rng, n: usize) -> Vec<String> {
+    const LOCAL: &[u8] = b"ab09._%+-";
+    const LABEL: &[u8] = b"ab09-";
+    let run = |rng: &mut Rng, alphabet: &[u8], len: usize| -> String {
+        (0..len).map(|_| char::from(rng.pick(alphabet))).collect()
+    };
+    (0..n)
+        .map(|_| {
+            let mut s = String::from(rng.pick(&["", " ", "<", "x", "_", ".", "é", "\u{212a}"]));
+            let local = rng.pick(&[1, 5, 10, 63, 64, 65]);
+            s.push_str(&run(rng, LOCAL, local));
+            s.push_str(rng.pick(&["@", "@", "@", "@@", ""]));
+            for _ in 0..rng.below(3) {
+                let len = rng.pick(&[1, 2, 5, 62, 63, 64]);
+                s.push_str(&run(rng, LABEL, len));
+                s.push_str(rng.pick(&[".", ".", ".", "..", "-."]));
+            }
+            let tld = rng.pick(&[1, 2, 3, 24, 25]);
+            s.push_str(&run(rng, b"comKZ", tld));
+            s.push_str(rng.pick(&[
+                "", "", " ", ".", "-", "1", "_", "é", "\u{212a}", ".uk", ">", "-x",
+            ]));
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn email_is_the_regex() {
+    let mut rng = Rng(0x71374491_b5c0fbcf);
+    let texts = corpus();
+    let real = texts.len();
+    let mut all = texts;
+    all.extend(addresses(&mut rng, 30_000));
+    let (matched, real_matched, unsure) = compare(Matcher::Email, &all, real);
+    assert!(matched > 5_000, "only {matched} matches");
+    assert!(
+        unsure * 20 <= real_matched,
+        "{unsure} unsure, {real_matched} matches"
+    );
 }

@@ -12,6 +12,7 @@
 
 mod cli;
 mod connection;
+mod email;
 mod header;
 mod keyed;
 mod number;
@@ -59,6 +60,9 @@ pub enum Matcher {
     /// `aws_secret_key` next to its key id: `AKIA<16> ... <40-byte key>`, the key as the
     /// secret.
     AwsKeyPair,
+    /// `email`: the whole address. The rule starts in a window around its `@`; the detector
+    /// asks this matcher at the one place in it where the regex can start.
+    Email,
     /// `iban`: two capitals, two digits, then 11 to 32 capitals or digits (single blanks
     /// between them).
     Iban,
@@ -76,15 +80,16 @@ pub enum Matcher {
 }
 
 impl Matcher {
-    /// For the matchers whose patterns are ASCII and case-sensitive (nothing Unicode
-    /// decides, so UTF-8 need not be checked first): the match at `at` of `b`, as
+    /// For the matchers that read bytes alone (ASCII patterns, or [`Unsure`] at any non-ASCII
+    /// byte, so UTF-8 need not be checked first): the match at `at` of `b`, as
     /// [`Matcher::match_at`] gives it; `None` for the others.
-    pub fn match_bytes(self, b: &[u8], at: usize) -> Option<Option<[usize; 4]>> {
+    pub fn match_bytes(self, b: &[u8], at: usize) -> Option<Result<Option<[usize; 4]>, Unsure>> {
         match self {
-            Matcher::CreditCard => Some(number::credit_card(b, at)),
-            Matcher::UsSsn => Some(number::us_ssn(b, at)),
-            Matcher::PhoneIntl => Some(number::phone_intl(b, at)),
-            Matcher::Iban => Some(number::iban(b, at)),
+            Matcher::CreditCard => Some(Ok(number::credit_card(b, at))),
+            Matcher::UsSsn => Some(Ok(number::us_ssn(b, at))),
+            Matcher::PhoneIntl => Some(Ok(number::phone_intl(b, at))),
+            Matcher::Iban => Some(Ok(number::iban(b, at))),
+            Matcher::Email => Some(email::email(b, at)),
             _ => None,
         }
     }
@@ -106,9 +111,13 @@ impl Matcher {
             Matcher::PasswordProse => prose::password_prose(hay.as_bytes(), at),
             Matcher::CliFlag => cli::cli_flag(hay.as_bytes(), at),
             Matcher::UserFlag => cli::user_flag(hay.as_bytes(), at),
-            Matcher::CreditCard | Matcher::UsSsn | Matcher::PhoneIntl | Matcher::Iban => {
-                Ok(self.match_bytes(hay.as_bytes(), at).flatten())
-            }
+            Matcher::CreditCard
+            | Matcher::UsSsn
+            | Matcher::PhoneIntl
+            | Matcher::Iban
+            | Matcher::Email => self
+                .match_bytes(hay.as_bytes(), at)
+                .expect("a byte matcher"),
             Matcher::AzureConnectionString => {
                 connection::azure_connection_string(hay.as_bytes(), at)
             }

@@ -14,7 +14,8 @@ pub const RULES: &[RuleDef] = &[
         r"(?i)\b[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z]{2,24}\b",
         Check::Email,
     )
-    .from(Start::Email),
+    .from(Start::Email)
+    .matcher(Matcher::Email),
     rule(
         "iban",
         P,
