@@ -8,6 +8,10 @@
 //! The result is the same as running every rule's regex over the whole string, one match
 //! after another (`tests/prefilter_equivalence.rs` checks this on the corpus and on random
 //! text), because every match of an anchored rule starts where the rule's [`Start`] says.
+//! Where a rule has a token shape or a hand matcher, it stands for the regex: at an anchor,
+//! at the one place of a window where the regex can start (`url_credentials`, `email`), and
+//! in a run at each byte where a match can start (`Detector::shaped_run`,
+//! `Detector::matched_run`).
 
 mod pairs;
 
