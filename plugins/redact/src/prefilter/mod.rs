@@ -364,6 +364,9 @@ impl Prefilter {
     /// The numeric runs (`[0-9 ().+-]`, mask `num`) of the block at `at` with enough digits
     /// (mask `digit`), found from the masks alone; `open` carries the run that reaches the
     /// block's end into the next block.
+    // Inlined into the block loop, where nearly every block of log text calls it: clean
+    // text -2 % instructions, prose (which seldom gets here) +0.4 %.
+    #[inline]
     fn numbers(
         &self,
         text: &[u8],
