@@ -448,9 +448,10 @@ impl Prefilter {
     /// A candidate at `i` (a fingerprint may end there, or a single-byte anchor is there):
     /// records the anchors that really occur. Returns false when a hit starts before the
     /// previous one (the list then needs sorting).
-    // Inlined into the block loop: the call itself (saving and restoring registers) was
-    // about a tenth of what verifying a candidate cost.
-    #[inline(always)]
+    // Inlined into the block loop natively: the call itself (saving and restoring
+    // registers) was about a tenth of what verifying a candidate cost. Not inside Wasm,
+    // where the larger loop made Cranelift spill and prose text 1 % slower.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn verify(&self, b: &[u8], i: usize, hits: &mut Hits) -> bool {
         let mut sorted = true;
         let mut push = |hits: &mut Hits, start: usize, a: usize, rules: u128| {
