@@ -435,12 +435,24 @@ impl Detector {
                 if !at_sign {
                     return Ok(());
                 }
+                // Back over the scheme: its ASCII bytes, and the two letters outside ASCII
+                // that `(?i)[a-z]` holds (the Kelvin sign, `ſ`), which only the regex reads.
                 let scheme = |c: u8| c.is_ascii_alphanumeric() || b"+.-".contains(&c);
                 let mut lo = at;
-                while lo > 0 && scheme(b[lo - 1]) {
-                    lo -= 1;
+                let mut folded = false;
+                loop {
+                    if lo > 0 && scheme(b[lo - 1]) {
+                        lo -= 1;
+                    } else if b[..lo].ends_with("\u{212a}".as_bytes())
+                        || b[..lo].ends_with("\u{17f}".as_bytes())
+                    {
+                        lo -= if b[lo - 1] == 0xaa { 3 } else { 2 };
+                        folded = true;
+                    } else {
+                        break;
+                    }
                 }
-                if self.rules[i].matcher.is_none() {
+                if folded || self.rules[i].matcher.is_none() {
                     return self.window(i, lo, hi, hay, scratch);
                 }
                 // The window holds one `://` (the scheme before it has no `:`, the authority

@@ -96,6 +96,10 @@ fn url_credentials_windows_are_the_whole_string_search() {
             "-s3://",
             "HTTP://",
             "://",
+            // The letters outside ASCII that `(?i)[a-z]` holds: the Kelvin sign and `ſ`.
+            "ftp\u{212a}://",
+            "\u{17f}3://",
+            "x\u{17f}\u{212a}://",
         ],
         &["user", "u", "", "x#y"],
         &[":", ":", ":", "", "::"],
