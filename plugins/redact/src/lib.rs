@@ -42,6 +42,8 @@ pub mod rules;
 #[doc(hidden)]
 pub mod samples;
 pub mod shape;
+#[cfg(test)]
+mod test_rng;
 pub mod validate;
 mod vector;
 

@@ -59,23 +59,10 @@ mod tests {
     #[test]
     fn vector_pairs_are_the_definition() {
         let alphabet = b"..xxXX8Yy\x18\x0e\x58\x78A/+=";
-        let mut state = 0x6a09_e667_f3bc_c908u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::test_rng::xorshift(0x6a09_e667_f3bc_c908u64);
         let mut seen = 0;
         for round in 0..100_000 {
-            let mut w = [0u8; 17];
-            for c in &mut w {
-                *c = if round % 4 == 0 {
-                    next(256) as u8
-                } else {
-                    alphabet[next(alphabet.len())]
-                };
-            }
+            let w = crate::test_rng::window(&mut next, alphabet, round);
             assert_eq!(window(&w), scalar(&w), "{w:?}");
             seen += scalar(&w).count_ones();
         }

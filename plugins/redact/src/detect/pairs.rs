@@ -58,13 +58,7 @@ mod tests {
     fn holds_is_a_search() {
         let needs = [*b"SK", *b"AC"];
         let alphabet = b"SKACskacRLBDx0+/-";
-        let mut state = 0xa54f_f53a_5f1d_36f1u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::test_rng::xorshift(0xa54f_f53a_5f1d_36f1u64);
         let (mut yes, mut no) = (0, 0);
         for _ in 0..50_000 {
             let run: Vec<u8> = (0..next(81))

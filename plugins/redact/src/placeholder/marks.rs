@@ -100,23 +100,10 @@ mod tests {
         let mut alphabet: Vec<u8> =
             b"exXplLyYoOdDuUsSaArReE#*.0([:]@`\x03\x0e\x05\x18\x10\x1a \x7f".to_vec();
         alphabet.extend([0x80, 0xc3, 0xe2, 0xff, 0x00]);
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15u64);
         let mut seen = 0;
         for round in 0..200_000 {
-            let mut w = [0u8; 17];
-            for c in &mut w {
-                *c = if round % 4 == 0 {
-                    next(256) as u8
-                } else {
-                    alphabet[next(alphabet.len())]
-                };
-            }
+            let w = crate::test_rng::window(&mut next, &alphabet, round);
             assert_eq!(window::<false>(&w), scalar::<false>(&w), "{w:?}");
             assert_eq!(window::<true>(&w), scalar::<true>(&w), "{w:?}");
             seen += scalar::<false>(&w).count_ones();

@@ -634,13 +634,7 @@ mod tests {
     #[test]
     fn dot_runs_are_the_maximal_runs() {
         let dot = |c: u8| kernel::class(c) & kernel::DOT != 0;
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1du64);
         let mut found = 0;
         for kernel in [Kernel::best(), Kernel::Scalar] {
             let p = Prefilter::with_kernel(&[("ghp_", 1)], [Gate::DotRun(31)].into_iter(), kernel);
@@ -678,13 +672,7 @@ mod tests {
     /// mix, near misses (one byte changed, including by bit 5) and any bytes.
     #[test]
     fn anchors_compare_as_byte_by_byte() {
-        let mut state = 0x3c6e_f372_fe94_f82bu64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::test_rng::xorshift(0x3c6e_f372_fe94_f82bu64);
         let alphabet = b"aZkK_-@`.:/09{[\x7f\xc3";
         let (mut yes, mut no) = (0, 0);
         for _ in 0..20_000 {

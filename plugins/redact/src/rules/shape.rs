@@ -230,13 +230,7 @@ mod tests {
             Class::of("a-z"),
         ];
         let alphabet = b"@AZ[`az{/09:_-=+.27 \x7f\x80\xc3\xff";
-        let mut state = 0x1f83_d9ab_fb41_bd6bu64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::test_rng::xorshift(0x1f83_d9ab_fb41_bd6bu64);
         let mut long = 0;
         for _ in 0..20_000 {
             let class = classes[next(classes.len())];
