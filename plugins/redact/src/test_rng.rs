@@ -17,7 +17,7 @@ pub fn xorshift(seed: u64) -> impl FnMut(usize) -> usize {
 pub fn window(next: &mut impl FnMut(usize) -> usize, alphabet: &[u8], round: usize) -> [u8; 17] {
     let mut w = [0u8; 17];
     for c in &mut w {
-        *c = if round % 4 == 0 {
+        *c = if round.is_multiple_of(4) {
             next(256) as u8
         } else {
             alphabet[next(alphabet.len())]
