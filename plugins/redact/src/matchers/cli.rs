@@ -2,7 +2,7 @@
 //! engine. Its capture groups ran a backtracker on every flag the detector found.
 
 use super::Unsure;
-use super::read::blanks;
+use super::read::{blanks, space};
 
 /// The keywords a `cli_secret_flag` flag may end with (ASCII, lower case).
 const FLAG_WORDS: &[&[u8]] = &[
@@ -51,40 +51,22 @@ fn flag_value(b: &[u8], v: usize) -> Result<Option<[usize; 3]>, Unsure> {
         }
         Some(b'-') | None => Ok(None),
         Some(_) => {
-            let e = token_end(b, v)?;
+            let e = run_until(b, v, b"\"'")?;
             Ok((e > v).then_some([e, v, e]))
         }
     }
 }
 
-/// `[^\s"']*` from `p`: its end; [`Unsure`] at a non-ASCII byte (Unicode `\s`).
-fn token_end(b: &[u8], mut p: usize) -> Result<usize, Unsure> {
-    while let Some(&c) = b.get(p) {
-        match c {
-            b'\t'..=b'\r' | b' ' | b'"' | b'\'' => break,
-            0x80.. => return Err(Unsure),
-            _ => p += 1,
-        }
-    }
-    Ok(p)
-}
-
-/// `cli_secret_flag` (the keyword flags) at `at`, the blank or quote before a flag's dashes
-/// (or the string's start): `(?i)(?:^|[\s"'])--?(?:[a-z0-9]+-)*(?:pass(?:word|wd|phrase)?|`
-/// `pwd|secret|token|api-?key|access-?key|private-?key|auth)(?:=|[ \t]+)(?:"([^"\r\n]+)"|`
-/// `'([^'\r\n]+)'|([^\s"'-][^\s"']*))`.
-///
-/// Two dashes are taken when there are two (a name cannot start with a dash); the name is
-/// the whole `[A-Za-z0-9-]` run, since what follows it (`=` or a blank) is outside that class;
-/// then the separator, and the value in the pattern's order.
-pub fn cli_flag(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
-    // `^` first, then a blank or a quote.
+/// Where a flag's dashes may start for a match at `at`: the string's start (`^`) first, then
+/// after a blank or one of `also` at `at`. [`Unsure`] when `at` starts a non-ASCII character
+/// followed by a dash (Unicode white space may start a flag too).
+fn flag_starts(b: &[u8], at: usize, also: &[u8]) -> Result<[Option<usize>; 2], Unsure> {
     let mut starts = [None, None];
     if at == 0 {
         starts[0] = Some(0);
     }
     match b.get(at) {
-        Some(b'\t'..=b'\r' | b' ' | b'"' | b'\'') => starts[1] = Some(at + 1),
+        Some(&c) if space(c) || also.contains(&c) => starts[1] = Some(at + 1),
         // Unicode white space may start a flag too, when a dash follows it.
         Some(&c @ 0x80..) => {
             let len = if c >= 0xf0 {
@@ -100,6 +82,19 @@ pub fn cli_flag(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
         }
         _ => {}
     }
+    Ok(starts)
+}
+
+/// `cli_secret_flag` (the keyword flags) at `at`, the blank or quote before a flag's dashes
+/// (or the string's start): `(?i)(?:^|[\s"'])--?(?:[a-z0-9]+-)*(?:pass(?:word|wd|phrase)?|`
+/// `pwd|secret|token|api-?key|access-?key|private-?key|auth)(?:=|[ \t]+)(?:"([^"\r\n]+)"|`
+/// `'([^'\r\n]+)'|([^\s"'-][^\s"']*))`.
+///
+/// Two dashes are taken when there are two (a name cannot start with a dash); the name is
+/// the whole `[A-Za-z0-9-]` run, since what follows it (`=` or a blank) is outside that class;
+/// then the separator, and the value in the pattern's order.
+pub fn cli_flag(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
+    let starts = flag_starts(b, at, b"\"'")?;
     for d in starts.into_iter().flatten() {
         if b.get(d) != Some(&b'-') {
             continue;
@@ -129,11 +124,6 @@ pub fn cli_flag(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
     Ok(None)
 }
 
-/// Whether `c` is one of the ASCII bytes `\s` matches.
-fn space(c: u8) -> bool {
-    matches!(c, b'\t'..=b'\r' | b' ')
-}
-
 /// The end of the run from `p` of bytes that are neither `\s` nor in `stop`; [`Unsure`] at
 /// a non-ASCII byte (Unicode `\s`).
 fn run_until(b: &[u8], mut p: usize, stop: &[u8]) -> Result<usize, Unsure> {
@@ -154,28 +144,7 @@ fn run_until(b: &[u8], mut p: usize, stop: &[u8]) -> Result<usize, Unsure> {
 /// leaving one out cannot help); the user ends at the first byte it cannot hold, which must
 /// be the `:`; the password is its whole run.
 pub fn user_flag(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
-    // `^` first, then a blank.
-    let mut starts = [None, None];
-    if at == 0 {
-        starts[0] = Some(0);
-    }
-    match b.get(at) {
-        Some(&c) if space(c) => starts[1] = Some(at + 1),
-        // Unicode white space may start a flag too, when a dash follows it.
-        Some(&c @ 0x80..) => {
-            let len = if c >= 0xf0 {
-                4
-            } else if c >= 0xe0 {
-                3
-            } else {
-                2
-            };
-            if b.get(at + len) == Some(&b'-') {
-                return Err(Unsure);
-            }
-        }
-        _ => {}
-    }
+    let starts = flag_starts(b, at, b"")?;
     for d in starts.into_iter().flatten() {
         let rest = &b[d..];
         let mut p = if rest.starts_with(b"-u") {

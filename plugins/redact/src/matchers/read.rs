@@ -3,6 +3,12 @@
 
 use super::Unsure;
 
+/// Whether `c` is one of the ASCII bytes `\s` matches (`\x0b` too, unlike
+/// `u8::is_ascii_whitespace`).
+pub(super) fn space(c: u8) -> bool {
+    matches!(c, b'\t'..=b'\r' | b' ')
+}
+
 /// `[ \t]*` from `p`: its end.
 pub(super) fn blanks(b: &[u8], mut p: usize) -> usize {
     while matches!(b.get(p), Some(b' ' | b'\t')) {

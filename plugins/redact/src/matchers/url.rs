@@ -1,12 +1,7 @@
 //! `url_credentials`: the password of `scheme://user:password@host`.
 
 use super::Unsure;
-
-/// Whether `c` is one of the ASCII bytes `\s` matches (`\x0b` too, unlike
-/// `u8::is_ascii_whitespace`).
-fn space(c: u8) -> bool {
-    matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
-}
+use super::read::space;
 
 /// `url_credentials` at `at`:
 /// `(?i)\b[a-z][a-z0-9+.-]*://[^\s:/?#@"'<>]*:([^\s/?"'<>]+)@[a-z0-9\[_]` (`\b` is ASCII: see
