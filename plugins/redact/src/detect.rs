@@ -15,6 +15,8 @@
 
 mod pairs;
 
+use std::ops::Range;
+
 use regex::RegexSet;
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{Anchored, Input, meta};
@@ -460,10 +462,7 @@ impl Detector {
                 // follows a non-word byte (`\b[a-z]`), or nowhere; it ends before `hi`, as
                 // nothing it holds after the `://` ends the authority. One anchored search
                 // there (the matcher) answers what the window's search does.
-                let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-                match (lo.max(scratch.done[i])..at)
-                    .find(|&p| b[p].is_ascii_alphabetic() && (p == 0 || !word(b[p - 1])))
-                {
+                match word_start(b, lo.max(scratch.done[i])..at, u8::is_ascii_alphabetic) {
                     Some(p) => self.anchored(i, p, hay, scratch),
                     None => Ok(()),
                 }
@@ -516,10 +515,7 @@ impl Detector {
         let Some(matcher) = self.rules[i].matcher else {
             return self.window(i, lo, hi, hay, scratch);
         };
-        let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-        let Some(p) = (lo.max(scratch.done[i])..at)
-            .find(|&p| b[p].is_ascii_alphanumeric() && (p == 0 || !word(b[p - 1])))
-        else {
+        let Some(p) = word_start(b, lo.max(scratch.done[i])..at, u8::is_ascii_alphanumeric) else {
             return Ok(());
         };
         match matcher.match_bytes(b, p) {
@@ -786,6 +782,13 @@ impl Detector {
         merge(&mut scratch.findings);
         scratch.findings
     }
+}
+
+/// The first position of `range` whose byte is `first` and follows a non-word byte or the
+/// string's start: where `\b` (ASCII, see `rules::compile_pattern`) lets a match begin.
+fn word_start(b: &[u8], mut range: Range<usize>, first: impl Fn(&u8) -> bool) -> Option<usize> {
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    range.find(|&p| first(&b[p]) && (p == 0 || !word(b[p - 1])))
 }
 
 /// Length of the UTF-8 sequence starting with `b` (1 past the end).
