@@ -220,7 +220,7 @@ print("| case | acked spans/s (wall) | delivered spans/s | spans/s per core (wal
       "| records per sluice CPU-s | MB/s in | ack p50 / p99 ms | sent − acked | acked − captured | errors | sluice VmHWM MB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 peak = {}
-for case in ("direct", "receive", "passthrough", "passthrough@alt", "chain", "chain@alt"):
+for case in ("direct", "receive", "passthrough", "passthrough@alt", "passthrough@altq", "chain", "chain@alt", "chain@altq"):
     rows = {k: peak_row(v, case) for k, v in runs("peak", case).items()}
     rows = {k: v for k, v in rows.items() if v}
     peak[case] = rows
@@ -241,26 +241,33 @@ if both:
           f"wall spans/s {med(ratio('spans_s'), '{:.2f}')}, CPU s {med(ratio('cpu'), '{:.2f}')}.")
 
 for case in ("passthrough", "chain"):
-    a, b = peak.get(case, {}), peak.get(f"{case}@alt", {})
-    both = sorted(set(a) & set(b))
-    if both:
-        ratio = [a[r]["spans_cpu"] / b[r]["spans_cpu"] for r in both if a[r]["spans_cpu"] and b[r]["spans_cpu"]]
-        print(f"\n{case} / {case}@alt, same run: spans per sluice CPU-s {med(ratio, '{:.2f}')}.")
+    for alt in ("alt", "altq"):
+        a, b = peak.get(case, {}), peak.get(f"{case}@{alt}", {})
+        both = sorted(set(a) & set(b))
+        if both:
+            ratio = [a[r]["spans_cpu"] / b[r]["spans_cpu"] for r in both if a[r]["spans_cpu"] and b[r]["spans_cpu"]]
+            rss = [a[r]["rss"] / b[r]["rss"] for r in both if a[r]["rss"] and b[r]["rss"]]
+            print(f"\n{case} / {case}@{alt}, same run: spans per sluice CPU-s {med(ratio, '{:.2f}')}, "
+                  f"VmHWM {med(rss, '{:.2f}')}.")
 
 print("\n## Half of peak: added latency\n")
 print("Added = the case minus a direct loadgen → capture run at the same rate, in the same run. "
       "Ack = request sent → OTLP response (sluice answers once the records sit in every "
       "destination queue); delivery = stamped send time → arrival at the capture receiver "
-      "(includes the exporters' batching).\n")
+      "(includes the exporters' batching). From schedule = the request's scheduled send time → "
+      "response, so a request that waited for a free connection counts its wait (no "
+      "coordinated omission).\n")
 print("| case | rate (records/s) | ack p50 / p99 ms | direct ack p50 / p99 ms | added ack p50 / p99 ms "
-      "| delivery p50 / p99 ms | added delivery p50 / p99 ms | acked − captured | sluice cores busy "
+      "| added ack from schedule p50 / p99 ms | delivery p50 / p99 ms | added delivery p50 / p99 ms "
+      "| acked − captured | sluice cores busy "
       "| spans per sluice CPU-s | sluice VmHWM MB |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for case in ("passthrough", "chain"):
     mine, base = runs("half", case), runs("half", f"direct@{case}")
     rate_file = os.path.join(out, f"half-rate-{case}")
     rate = open(rate_file).read().strip() if os.path.exists(rate_file) else "?"
     a50, a99, d50, d99, b50, b99, l50, l99, ad50, ad99, lost, rss, cores, per_cpu = ([] for _ in range(14))
+    s50, s99 = [], []
     for run, r in mine.items():
         s, cap, sl = r["send"], r["capture"], r["sluice"]
         if not s or not cap:
@@ -283,10 +290,57 @@ for case in ("passthrough", "chain"):
             l99.append(s["latency_ms"]["p99"] - bs["p99"])
             ad50.append(cap["delivery_latency_ms"]["p50"] - bc["p50"])
             ad99.append(cap["delivery_latency_ms"]["p99"] - bc["p99"])
+            mine_s, base_s = s.get("scheduled_latency_ms"), b["send"].get("scheduled_latency_ms")
+            if mine_s and base_s:
+                s50.append(mine_s["p50"] - base_s["p50"])
+                s99.append(mine_s["p99"] - base_s["p99"])
     f = "{:.2f}"
     print(f"| {case} | {rate} | {med(a50, f)} / {med(a99, f)} | {med(b50, f)} / {med(b99, f)} | "
-          f"{med(l50, f)} / {med(l99, f)} | {med(d50, f)} / {med(d99, f)} | {med(ad50, f)} / {med(ad99, f)} | "
+          f"{med(l50, f)} / {med(l99, f)} | {med(s50, f)} / {med(s99, f)} | {med(d50, f)} / {med(d99, f)} | {med(ad50, f)} / {med(ad99, f)} | "
           f"{med(lost)} | {med(cores, f)} | {med(per_cpu)} | {med(rss)} |")
+
+
+
+def plugin_calls(d):
+    """{plugin: [(upper bound s, cumulative count)]} of sluice_plugin_call_seconds in d."""
+    p = os.path.join(d, "metrics.txt")
+    if not os.path.exists(p):
+        return {}
+    hist = {}
+    for line in open(p):
+        if not line.startswith("sluice_plugin_call_seconds_bucket{"):
+            continue
+        labels, value = line.rsplit(" ", 1)
+        kv = dict(x.split("=", 1) for x in labels[labels.index("{") + 1 : labels.rindex("}")].split(","))
+        le = kv["le"].strip('"')
+        hist.setdefault(kv["plugin"].strip('"'), []).append((float("inf") if le == "+Inf" else float(le), float(value)))
+    return {k: sorted(v) for k, v in hist.items()}
+
+
+def quantile_bound(buckets, q):
+    """The upper bound of the bucket that holds quantile q (the histogram's resolution)."""
+    total = buckets[-1][1] if buckets else 0
+    for le, n in buckets:
+        if total and n >= q * total:
+            return le
+    return None
+
+
+halves = {run: plugin_calls(d) for run, d in ((int(d.rsplit("-", 1)[1]), d) for d in glob.glob(f"{out}/half/chain-*"))}
+plugins = sorted({p for h in halves.values() for p in h})
+if plugins:
+    print("\nPlugin calls in the chain's half-peak runs (`sluice_plugin_call_seconds`, one call = one "
+          "batch through one plugin; the bucket bound that holds the quantile, so ×2.5 resolution):\n")
+    print("| plugin | calls | p50 ≤ ms | p99 ≤ ms |")
+    print("|---|---|---|---|")
+    for p in plugins:
+        calls, p50, p99 = [], [], []
+        for h in halves.values():
+            if p in h:
+                calls.append(h[p][-1][1])
+                p50.append(quantile_bound(h[p], 0.5) * 1000)
+                p99.append(quantile_bound(h[p], 0.99) * 1000)
+        print(f"| {p} | {med(calls)} | {med(p50, '{:.2f}')} | {med(p99, '{:.2f}')} |")
 
 machine = os.path.join(out, "machine.txt")
 if os.path.exists(machine):

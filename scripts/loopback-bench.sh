@@ -13,6 +13,11 @@
 #                                           # build in the same runs, interleaved (with
 #                                           # PROFILE=1 too, that build must know
 #                                           # `runtime.profiler`: 883dfad or later)
+#   ALT_QUEUE_BYTES=67108864 PEAK_ONLY=1 scripts/loopback-bench.sh
+#                                           # A/B of the queue budget: passthrough@altq and
+#                                           # chain@altq give both capture destinations
+#                                           # `queue.max_bytes` = that many bytes, interleaved
+#                                           # with the default in the same runs
 #   SCENARIOS=1 RUNS=3 DURATION=10 scripts/loopback-bench.sh
 #                                           # issue 9's scenarios at peak, each run against a
 #                                           # passthrough run of the same run (see below);
@@ -97,7 +102,8 @@ wait_exit() {
 # config NAME PLUGINS [discard|split]: a sluice config with per-tenant routing to the capture
 # receiver, or with one `discard` destination (the receive path alone); `split` sends
 # capture-b to a receiver of its own ($CAPTURE_B). $cfg_workers sets `[runtime] workers`
-# (default 0: one per core), $cfg_receiver adds lines to the receiver.
+# (default 0: one per core), $cfg_receiver adds lines to the receiver, $cfg_dest_extra to each
+# capture destination.
 config() {
     local dests="" routing="" d ep
     if [[ ${3:-} == discard ]]; then
@@ -113,7 +119,7 @@ type = \"otlp_grpc\"
 endpoint = \"http://$ep\"
 compression = \"none\"
 headers = { \"x-tenant\" = \"{tenant}\" }
-third_party = false
+third_party = false${cfg_dest_extra:+$'\n'$cfg_dest_extra}
 "
         done
         dests+=$'\n# Only eval-sample sends here (1 % of traces); discarded so the capture counts\n# exactly what was acknowledged.\n[[destinations]]\nname = "eval"\ntype = "discard"\n'
@@ -175,6 +181,10 @@ has_builtin eval-sample && plugin eval-sample $'config = { destination = "eval",
 config passthrough ""
 config receive "" discard
 config chain "$chain_plugins"
+if [[ -n "${ALT_QUEUE_BYTES:-}" ]]; then
+    cfg_dest_extra="queue = { max_bytes = $ALT_QUEUE_BYTES }" config passthrough-altq ""
+    cfg_dest_extra="queue = { max_bytes = $ALT_QUEUE_BYTES }" config chain-altq "$chain_plugins"
+fi
 if [[ -n "${SCENARIOS:-}" ]]; then
     for p in $chain_names; do config "$p" "${plugin_toml[$p]}"; done
     cfg_workers=1 config chain-w1 "$chain_plugins"
@@ -189,8 +199,10 @@ fi
 # start_sluice CASE DIR: starts sluice, waits until ready; sets $spid.
 start_sluice() {
     local bin=$SLUICE
+    local cfg=${1%@alt}
     [[ $1 != *@alt ]] || bin=$ALT_SLUICE
-    SLUICE_LOG=warn "$bin" run --config "$out/configs/${1%@alt}.toml" 2>"$2/sluice.log" &
+    [[ $1 != *@altq ]] || cfg=${1%@altq}-altq
+    SLUICE_LOG=warn "$bin" run --config "$out/configs/$cfg.toml" 2>"$2/sluice.log" &
     spid=$!
     if ! wait_for 600 curl -sf "http://$ADMIN/readyz" -o /dev/null; then
         echo "sluice ($1) did not become ready:" >&2
@@ -248,6 +260,8 @@ measure() {
         local cpu1 hwm
         cpu1=$(awk '{print $14 + $15}' "/proc/$spid/stat")
         hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$spid/status")
+        # The plugin-call latency histograms, to set the ack latency against.
+        curl -sf "http://$ADMIN/metrics" -o "$dir/metrics.txt" || true
         stop_sluice
         # Batches a plugin failed on (fail_closed: kept in the quarantine, not delivered).
         local q
@@ -341,6 +355,7 @@ fi
 
 cases="direct receive passthrough chain"
 [[ -z "${ALT_SLUICE:-}" ]] || cases="direct receive passthrough passthrough@alt chain chain@alt"
+[[ -z "${ALT_QUEUE_BYTES:-}" ]] || cases="direct receive passthrough passthrough@altq chain chain@altq"
 for run in $(seq 1 "$runs"); do
     for case in $cases; do
         measure peak "$case" "$run" 0
