@@ -25,6 +25,11 @@ pub struct Tally {
     pub errors: BTreeMap<String, u64>,
     /// Latency of every request (accepted or not), microseconds.
     pub latencies_us: Vec<u32>,
+    /// With a rate: scheduled start to answer of every request, microseconds. Unlike
+    /// `latencies_us` it counts the time a request waited for a free connection, so a slow
+    /// server cannot hide its stalls by delaying the requests it would have been timed on
+    /// (coordinated omission).
+    pub scheduled_us: Vec<u32>,
     /// Longest a rate-limited request started after its scheduled time.
     pub max_lag: Duration,
 }
@@ -62,6 +67,7 @@ impl Tally {
             *self.errors.entry(k).or_default() += v;
         }
         self.latencies_us.extend(other.latencies_us);
+        self.scheduled_us.extend(other.scheduled_us);
         self.max_lag = self.max_lag.max(other.max_lag);
     }
 }
@@ -162,6 +168,10 @@ pub struct SendReport {
     pub mb_per_s: f64,
     /// Request latency: sent to answered.
     pub latency_ms: Percentiles,
+    /// With a rate: scheduled start to answered, delays before sending included (the
+    /// latency a client sending on that schedule sees); absent without a rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_latency_ms: Option<Percentiles>,
     /// With a rate: the longest a request started after its scheduled time, ms.
     pub max_lag_ms: f64,
 }
@@ -194,6 +204,14 @@ impl SendReport {
             l.p90,
             l.p99,
             l.max
-        )
+        ) + &self
+            .scheduled_latency_ms
+            .map(|s| {
+                format!(
+                    "\nfrom schedule ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+                    s.p50, s.p90, s.p99, s.max
+                )
+            })
+            .unwrap_or_default()
     }
 }

@@ -67,6 +67,10 @@ async fn worker(pool: Arc<Pool>, opts: ConnOpts, plan: Arc<Plan>) -> anyhow::Res
         let t0 = Instant::now();
         let outcome = conn.send(item).await;
         tally.record(item, outcome, t0.elapsed());
+        if let Some(at) = at {
+            let late = at.elapsed().as_micros().min(u32::MAX as u128) as u32;
+            tally.scheduled_us.push(late);
+        }
     }
     Ok(tally)
 }
@@ -116,6 +120,7 @@ pub async fn run(pool: Arc<Pool>, opts: SendOpts) -> anyhow::Result<SendReport> 
         records_per_s: acked_records as f64 / elapsed,
         mb_per_s: tally.bytes as f64 / 1e6 / elapsed,
         latency_ms: percentiles(&mut tally.latencies_us),
+        scheduled_latency_ms: interval.map(|_| percentiles(&mut tally.scheduled_us)),
         max_lag_ms: tally.max_lag.as_secs_f64() * 1000.0,
     })
 }

@@ -227,3 +227,75 @@ fn a_delayed_capture_holds_every_answer_but_counts_on_arrival() {
         );
     });
 }
+
+#[test]
+fn a_fixed_rate_counts_the_wait_for_a_busy_connection() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let keys = TenantKeys {
+            attribute: "tenant.id".into(),
+            header: None,
+        };
+        // One connection, a request due every 100 ms, each answered 400 ms late: the n-th
+        // request can only start when the one before it is answered, so it ends at least
+        // 400 * (n + 1) ms after the first was due, however fast everything else is.
+        let delay = Duration::from_millis(400);
+        let capture = Capture::start_with_delay("127.0.0.1:0".parse().unwrap(), keys, delay)
+            .await
+            .unwrap();
+        let shape = Shape {
+            batch: 5,
+            tenants: 2,
+            content_max: 512,
+            ..Shape::default()
+        };
+        let pool = Arc::new(Pool::build(&shape, 4, usize::MAX));
+        let conn = ConnOpts {
+            addr: capture.addr,
+            protocol: Protocol::Grpc,
+            tenant_header: None,
+            gzip: false,
+            timeout: Duration::from_secs(10),
+        };
+        let opts = SendOpts {
+            conn: conn.clone(),
+            connections: 1,
+            rate: 50.0,
+            duration: Some(Duration::from_secs(30)),
+            max_requests: Some(4),
+            batch: shape.batch,
+        };
+        let report = send::run(pool.clone(), opts).await.unwrap();
+        assert_eq!(report.requests_ok, 4, "{report:?}");
+        let scheduled = report
+            .scheduled_latency_ms
+            .expect("a rate-limited run reports it");
+        assert_eq!(scheduled.n, 4);
+        // The last request was due at 300 ms and answered no earlier than 1,600 ms.
+        assert!(scheduled.max >= 1300.0, "{scheduled:?}");
+        // Timed from its own send, each took one delay: the wait before it is not in it.
+        assert!(report.latency_ms.p50 >= 400.0, "{:?}", report.latency_ms);
+        assert!(
+            scheduled.max > report.latency_ms.max,
+            "{scheduled:?} {:?}",
+            report.latency_ms
+        );
+        assert!(report.max_lag_ms >= 900.0, "{}", report.max_lag_ms);
+
+        // As fast as possible there is no schedule to measure against.
+        let opts = SendOpts {
+            conn,
+            connections: 1,
+            rate: 0.0,
+            duration: Some(Duration::from_secs(30)),
+            max_requests: Some(1),
+            batch: shape.batch,
+        };
+        let report = send::run(pool, opts).await.unwrap();
+        assert_eq!(report.scheduled_latency_ms, None);
+    });
+}
