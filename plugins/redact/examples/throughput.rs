@@ -4,6 +4,11 @@
 //! command), to time the same code inside Wasm without the host.
 //!
 //!     cargo run --release -p sluice-plugin-redact --example throughput [clean|prose|dense [RUNS [MB]]]
+//!     cargo run --release -p sluice-plugin-redact --example throughput hash [MB]
+//!
+//! `hash` prints, per sample, a SHA-256 over every string's redacted output (or that it was
+//! clean) and the number of secrets: changes to the scan must leave these as they were,
+//! natively and inside Wasm.
 //!
 //! The inputs are `sluice_plugin_redact::samples` (deterministic): clean text is log lines,
 //! URLs, JSON and prose with ids, digests and numbers but no secret; prose is sentences in a
@@ -56,9 +61,44 @@ fn measure(name: &str, plugin: &mut Redact, texts: &[String], runs: usize) {
     );
 }
 
+/// The digest of every output of `texts`, in order, and the number of secrets.
+fn digest(plugin: &mut Redact, texts: &[String]) -> (String, u64) {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut found = 0u64;
+    for t in texts {
+        match plugin.redact_str(t) {
+            Some((out, n)) => {
+                found += u64::from(n);
+                h.update([1]);
+                h.update((out.len() as u64).to_le_bytes());
+                h.update(out.as_bytes());
+                h.update(n.to_le_bytes());
+            }
+            None => h.update([0]),
+        }
+    }
+    (hex::encode(h.finalize()), found)
+}
+
 fn main() {
     let mut plugin = Redact::from_config(DEFAULT).expect("default config");
     let only = std::env::args().nth(1).unwrap_or_default();
+    if only == "hash" {
+        let mb: usize = std::env::args()
+            .nth(2)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(8);
+        for (name, texts) in [
+            ("clean", samples::clean(mb << 20)),
+            ("prose", samples::prose(mb << 20)),
+            ("dense", samples::dense(mb << 20)),
+        ] {
+            let (hash, found) = digest(&mut plugin, &texts);
+            println!("{name:<6} {hash} {found} secrets");
+        }
+        return;
+    }
     let runs = std::env::args()
         .nth(2)
         .and_then(|r| r.parse().ok())

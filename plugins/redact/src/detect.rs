@@ -77,6 +77,9 @@ pub struct Scratch {
     /// Per rule: where its last match in the current string ended (matches of one rule
     /// never overlap, as in a left-to-right search).
     done: Vec<usize>,
+    /// The rules whose `done` is set (cleared before the next string): most strings match
+    /// nothing, and clearing every candidate rule's entry per string was a loop per rule.
+    dirty: u128,
     /// Take every secret span from the capture groups (the reference scan of the tests).
     exact: bool,
     /// Per numeric run and per `[A-Za-z0-9_.-]` run of the current string: the need bytes it
@@ -186,11 +189,13 @@ pub struct Detector {
     rules: Vec<Rule>,
     prefilter: Prefilter,
     /// Rules run over the whole of every string.
-    always: u128,
-    /// Rules gated on numeric runs, on `[A-Za-z0-9_.-]` runs, and on `[A-Z]{2}[0-9]{2}`.
-    numeric: u128,
-    dotted: u128,
-    caps: u128,
+    always: Vec<usize>,
+    /// Rules gated on numeric runs, on `[A-Za-z0-9_.-]` runs, and on `[A-Z]{2}[0-9]{2}`:
+    /// each list is walked only when the string has such a run or place (a walk over every
+    /// rule with a `match` on its gate cost a mispredicted jump per rule in Wasm).
+    numeric: Vec<usize>,
+    dotted: Vec<usize>,
+    caps: Vec<usize>,
     needs: Needs,
     /// Per rule: the distinct first bytes of its shape's prefixes (see
     /// [`Detector::shaped_run`]).
@@ -208,25 +213,25 @@ impl Detector {
         assert!(rules.len() <= MAX_RULES, "at most {MAX_RULES} rules");
         let mut literals: Vec<&'static str> = Vec::new();
         let mut anchor_rules: Vec<u128> = Vec::new();
-        let (mut always, mut numeric, mut dotted, mut caps) = (0u128, 0u128, 0u128, 0u128);
+        let (mut always, mut numeric, mut dotted, mut caps) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (i, rule) in rules.iter().enumerate() {
-            let bit = 1u128 << i;
             match rule.gate {
-                Gate::NumRun(_) => numeric |= bit,
-                Gate::Run(_) | Gate::DotRun(_) => dotted |= bit,
-                Gate::Caps => caps |= bit,
+                Gate::NumRun(_) => numeric.push(i),
+                Gate::Run(_) | Gate::DotRun(_) => dotted.push(i),
+                Gate::Caps => caps.push(i),
                 Gate::Anchors(list) => {
                     for lit in list {
                         match literals.iter().position(|l| l == lit) {
-                            Some(p) => anchor_rules[p] |= bit,
+                            Some(p) => anchor_rules[p] |= 1u128 << i,
                             None => {
                                 literals.push(lit);
-                                anchor_rules.push(bit);
+                                anchor_rules.push(1u128 << i);
                             }
                         }
                     }
                 }
-                Gate::Always => always |= bit,
+                Gate::Always => always.push(i),
             }
         }
         let pairs: Vec<(&str, u128)> = literals.iter().copied().zip(anchor_rules).collect();
@@ -264,7 +269,7 @@ impl Detector {
     /// Finds every secret in `text`: non-overlapping spans in order, overlapping matches
     /// merged into one span named by the earlier (or, at the same start, longer) match.
     pub fn scan<'s>(&self, text: &str, scratch: &'s mut Scratch) -> &'s [Finding] {
-        match self.scan_bytes(text.as_bytes(), scratch) {
+        match self.scan_hay(text.as_bytes(), Some(text), scratch) {
             Ok(f) => f,
             Err(NotUtf8) => unreachable!("a str is UTF-8"),
         }
@@ -276,20 +281,37 @@ impl Detector {
         text: &[u8],
         scratch: &'s mut Scratch,
     ) -> Result<&'s [Finding], NotUtf8> {
+        self.scan_hay(text, None, scratch)
+    }
+
+    /// [`Detector::scan_bytes`], with the bytes as text when the caller has them so (a `str`
+    /// is not checked for UTF-8 again when something matches in it).
+    fn scan_hay<'s>(
+        &self,
+        text: &[u8],
+        known: Option<&str>,
+        scratch: &'s mut Scratch,
+    ) -> Result<&'s [Finding], NotUtf8> {
         scratch.findings.clear();
         if text.is_empty() {
             return Ok(&scratch.findings);
         }
         let mut hits = std::mem::take(&mut scratch.hits);
         self.prefilter.scan(text, &mut hits);
-        let result = self.run(text, &hits, scratch);
+        let result = self.run(text, known, &hits, scratch);
         scratch.hits = hits;
         result?;
         merge(&mut scratch.findings);
         Ok(&scratch.findings)
     }
 
-    fn run(&self, bytes: &[u8], hits: &Hits, scratch: &mut Scratch) -> Result<(), NotUtf8> {
+    fn run(
+        &self,
+        bytes: &[u8],
+        known: Option<&str>,
+        hits: &Hits,
+        scratch: &mut Scratch,
+    ) -> Result<(), NotUtf8> {
         let n = self.rules.len();
         if scratch.caches.len() < n {
             scratch.caches.resize_with(n, || None);
@@ -297,80 +319,80 @@ impl Detector {
         }
         let mut hay = Hay {
             bytes,
-            text: None,
+            text: known,
             invalid: false,
         };
-        let some = |v: bool, rules: u128| if v { rules } else { 0 };
-        let touched = hits.anchored
-            | self.always
-            | some(!hits.runs.is_empty(), self.numeric)
-            | some(!hits.dots.is_empty(), self.dotted)
-            | some(!hits.caps.is_empty(), self.caps);
-        if touched == 0 {
+        if hits.anchored == 0
+            && self.always.is_empty()
+            && (hits.runs.is_empty() || self.numeric.is_empty())
+            && (hits.dots.is_empty() || self.dotted.is_empty())
+            && (hits.caps.is_empty() || self.caps.is_empty())
+        {
             return Ok(());
         }
-        let mut bits = touched;
-        while bits != 0 {
-            scratch.done[bits.trailing_zeros() as usize] = 0;
-            bits &= bits - 1;
+        let mut dirty = std::mem::take(&mut scratch.dirty);
+        while dirty != 0 {
+            scratch.done[dirty.trailing_zeros() as usize] = 0;
+            dirty &= dirty - 1;
         }
         // Anchored rules, at each anchor occurrence in order.
         for &(at, a) in &hits.anchors {
-            let mut rules = self.prefilter.anchor_rules(a) & touched;
+            let mut rules = self.prefilter.anchor_rules(a);
             while rules != 0 {
                 let i = rules.trailing_zeros() as usize;
                 rules &= rules - 1;
                 self.at_anchor(i, at as usize, &mut hay, scratch)?;
             }
         }
-        // Shape-gated rules over the runs and places the pass measured; custom rules over the
-        // whole string.
-        let mut bits = touched & !hits.anchored;
-        // Each run's need bits, read on first use.
-        scratch.run_needs.clear();
-        scratch.run_needs.resize(hits.runs.len(), UNREAD);
-        scratch.dot_needs.clear();
-        scratch.dot_needs.resize(hits.dots.len(), UNREAD);
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            match self.rules[i].gate {
-                Gate::NumRun(n) => {
-                    for (k, &(s, e, digits)) in hits.runs.iter().enumerate() {
-                        let (s, e) = (s as usize, e as usize);
-                        if digits >= n
-                            && self.holds_need(i, &bytes[s..e], &mut scratch.run_needs[k])
-                        {
-                            match self.rules[i].matcher {
-                                Some(m) => self.matched_run(i, m, s, e, &mut hay, scratch)?,
-                                None => self.window(i, s, e, &mut hay, scratch)?,
-                            }
+        // Shape-gated rules over the runs and places the pass measured (each rule has its own
+        // `done`, so the order of the rules does not matter); custom rules over the whole
+        // string.
+        if !hits.runs.is_empty() {
+            // Each run's need bits, read on first use.
+            scratch.run_needs.clear();
+            scratch.run_needs.resize(hits.runs.len(), UNREAD);
+            for &i in &self.numeric {
+                let Gate::NumRun(n) = self.rules[i].gate else {
+                    unreachable!("a numeric rule")
+                };
+                for (k, &(s, e, digits)) in hits.runs.iter().enumerate() {
+                    let (s, e) = (s as usize, e as usize);
+                    if digits >= n && self.holds_need(i, &bytes[s..e], &mut scratch.run_needs[k]) {
+                        match self.rules[i].matcher {
+                            Some(m) => self.matched_run(i, m, s, e, &mut hay, scratch)?,
+                            None => self.window(i, s, e, &mut hay, scratch)?,
                         }
                     }
                 }
-                Gate::Run(n) | Gate::DotRun(n) => {
-                    for (k, &(s, e)) in hits.dots.iter().enumerate() {
-                        let (s, e) = (s as usize, e as usize);
-                        if e - s >= n as usize
-                            && self.holds_need(i, &bytes[s..e], &mut scratch.dot_needs[k])
-                        {
-                            match self.rules[i].shape {
-                                Some(shape) => {
-                                    self.shaped_run(i, shape, s, e, &mut hay, scratch)?
-                                }
-                                None => self.window(i, s, e, &mut hay, scratch)?,
-                            }
-                        }
-                    }
-                }
-                Gate::Caps => {
-                    for &s in &hits.caps {
-                        self.anchored(i, s as usize, &mut hay, scratch)?;
-                    }
-                }
-                Gate::Always => self.window(i, 0, bytes.len(), &mut hay, scratch)?,
-                Gate::Anchors(_) => {}
             }
+        }
+        if !hits.dots.is_empty() {
+            scratch.dot_needs.clear();
+            scratch.dot_needs.resize(hits.dots.len(), UNREAD);
+            for &i in &self.dotted {
+                let (Gate::Run(n) | Gate::DotRun(n)) = self.rules[i].gate else {
+                    unreachable!("a run-gated rule")
+                };
+                for (k, &(s, e)) in hits.dots.iter().enumerate() {
+                    let (s, e) = (s as usize, e as usize);
+                    if e - s >= n as usize
+                        && self.holds_need(i, &bytes[s..e], &mut scratch.dot_needs[k])
+                    {
+                        match self.rules[i].shape {
+                            Some(shape) => self.shaped_run(i, shape, s, e, &mut hay, scratch)?,
+                            None => self.window(i, s, e, &mut hay, scratch)?,
+                        }
+                    }
+                }
+            }
+        }
+        for &i in &self.caps {
+            for &s in &hits.caps {
+                self.anchored(i, s as usize, &mut hay, scratch)?;
+            }
+        }
+        for &i in &self.always {
+            self.window(i, 0, bytes.len(), &mut hay, scratch)?;
         }
         Ok(())
     }
@@ -743,6 +765,7 @@ impl Detector {
         scratch: &mut Scratch,
     ) -> Result<(), NotUtf8> {
         scratch.done[i] = scratch.done[i].max(me);
+        scratch.dirty |= 1 << i;
         let text = hay.text().ok_or(NotUtf8)?;
         let rule = &self.rules[i];
         if let Some((s, e)) = confirm(rule.check, text, ms, s, e)

@@ -1,5 +1,5 @@
 //! The vector part of the pass: per 64-byte block of a string, four bit masks (bit `i` is
-//! byte `i` of the block):
+//! byte `i` of the block), for a batch of blocks at a time ([`fill`]):
 //!
 //! - `cand`: where a three-byte anchor fingerprint may *end* (a Teddy-style filter: each
 //!   fingerprint byte's low and high nibble index two 16-byte tables whose bytes are bucket
@@ -196,17 +196,39 @@ impl Kernel {
     }
 }
 
-/// Calls `f(offset, masks)` for every 64-byte block of `text`, in order; the last block is
-/// zero-padded (bits past the end are clear).
-pub fn blocks(kernel: Kernel, t: &Tables, text: &[u8], f: &mut impl FnMut(usize, Masks)) {
+/// Blocks per call of [`fill`]: the kernel runs over this many blocks with its tables in
+/// registers before the caller's per-block work runs over their masks (called per block,
+/// that work made the kernel save and reload its vector state each time).
+pub const BATCH: usize = 32;
+
+/// Fills `out` with the masks of the blocks of `text` from byte `at` (a multiple of 64) on,
+/// at most [`BATCH`] of them, and returns how many; the last block of `text` is zero-padded
+/// (bits past the end are clear).
+pub fn fill(kernel: Kernel, t: &Tables, text: &[u8], at: usize, out: &mut [Masks; BATCH]) -> usize {
+    debug_assert!(at.is_multiple_of(64) && at < text.len());
     match kernel {
-        Kernel::Scalar => scalar::blocks(t, text, f),
+        Kernel::Scalar => scalar::fill(t, text, at, out),
         #[cfg(target_arch = "x86_64")]
-        Kernel::Ssse3 => x86::blocks(t, text, f),
+        Kernel::Ssse3 => x86::fill(t, text, at, out),
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx => x86::blocks_avx(t, text, f),
+        Kernel::Avx => x86::fill_avx(t, text, at, out),
         #[cfg(target_arch = "wasm32")]
-        Kernel::Simd128 => wasm::blocks(t, text, f),
+        Kernel::Simd128 => wasm::fill(t, text, at, out),
+    }
+}
+
+/// Calls `f(offset, masks)` for every 64-byte block of `text`, in order (see [`fill`]): what
+/// the tests compare kernels with.
+#[cfg(test)]
+fn blocks(kernel: Kernel, t: &Tables, text: &[u8], f: &mut impl FnMut(usize, Masks)) {
+    let mut out = [Masks::default(); BATCH];
+    let mut at = 0;
+    while at < text.len() {
+        let n = fill(kernel, t, text, at, &mut out);
+        for (k, m) in out[..n].iter().enumerate() {
+            f(at + 64 * k, *m);
+        }
+        at += 64 * n;
     }
 }
 
@@ -219,7 +241,7 @@ fn tail(text: &[u8], at: usize) -> ([u8; 64], u64) {
 }
 
 mod scalar {
-    use super::{C_DIGIT, DOT, Masks, NUM, Tables, class, tail};
+    use super::{BATCH, C_DIGIT, DOT, Masks, NUM, Tables, class, tail};
 
     /// Bucket bits carried from the previous bytes: `a0` of the last two, `a1` of the last.
     #[derive(Default)]
@@ -229,18 +251,27 @@ mod scalar {
         a1_1: u16,
     }
 
-    pub fn blocks(t: &Tables, text: &[u8], f: &mut impl FnMut(usize, Masks)) {
+    pub fn fill(t: &Tables, text: &[u8], at: usize, out: &mut [Masks; BATCH]) -> usize {
+        // The bucket bits of the two bytes before the first block.
         let mut carry = Carry::default();
-        let mut at = 0;
-        while at + 64 <= text.len() {
+        if at >= 2 {
+            carry.a0_2 = t.scalar[0][usize::from(text[at - 2])];
+            carry.a0_1 = t.scalar[0][usize::from(text[at - 1])];
+            carry.a1_1 = t.scalar[1][usize::from(text[at - 1])];
+        }
+        let (mut n, mut at) = (0, at);
+        while n < BATCH && at + 64 <= text.len() {
             let block: &[u8; 64] = text[at..at + 64].try_into().expect("64 bytes");
-            f(at, block_masks(t, block, &mut carry));
+            out[n] = block_masks(t, block, &mut carry);
+            n += 1;
             at += 64;
         }
-        if at < text.len() {
+        if n < BATCH && at < text.len() {
             let (buf, valid) = tail(text, at);
-            f(at, block_masks(t, &buf, &mut carry).within(valid));
+            out[n] = block_masks(t, &buf, &mut carry).within(valid);
+            n += 1;
         }
+        n
     }
 
     fn block_masks(t: &Tables, block: &[u8; 64], c: &mut Carry) -> Masks {
@@ -275,8 +306,8 @@ mod scalar {
 /// The vector kernel's body, for either instruction set: `$v` names the vector operations
 /// (see the two modules below). Everything is a macro so that it is one function with the
 /// state in registers (closures were not inlined, and spilled it per 16 bytes).
-macro_rules! vector_blocks {
-    ($v:ident, $t:ident, $text:ident, $f:ident) => {{
+macro_rules! vector_fill {
+    ($v:ident, $t:ident, $text:ident, $at:ident, $out:ident) => {{
         let ta = [0, 1, 2, 3, 4, 5].map(|k| $v::load(&$t.teddy[0][k]));
         let tb = [0, 1, 2, 3, 4, 5].map(|k| $v::load(&$t.teddy[1][k]));
         let (cl, ch) = ($v::load(&CLASS_TABLES.0), $v::load(&CLASS_TABLES.1));
@@ -343,24 +374,40 @@ macro_rules! vector_blocks {
                 }
             }};
         }
-        let mut at = 0;
-        while at + 64 <= $text.len() {
-            let m = block!($text[at..at + 64].try_into().expect("64 bytes"));
-            $f(at, m);
+        if $at > 0 {
+            // The lookups of the 16 bytes before the first block, which its first chunk's
+            // fingerprints may start in.
+            let prev: &[u8; 16] = $text[$at - 16..$at].try_into().expect("16 bytes");
+            let v = $v::load(prev);
+            let lo = $v::and(v, nib);
+            let hi = $v::shr4(v, nib);
+            macro_rules! look {
+                ($l:expr, $h:expr) => {
+                    $v::and($v::swizzle($l, lo), $v::swizzle($h, hi))
+                };
+            }
+            (pa0, pa1) = (look!(ta[0], ta[1]), look!(ta[2], ta[3]));
+            (pb0, pb1) = (look!(tb[0], tb[1]), look!(tb[2], tb[3]));
+        }
+        let (mut n, mut at) = (0, $at);
+        while n < BATCH && at + 64 <= $text.len() {
+            $out[n] = block!($text[at..at + 64].try_into().expect("64 bytes"));
+            n += 1;
             at += 64;
         }
-        if at < $text.len() {
+        if n < BATCH && at < $text.len() {
             let (buf, valid) = tail($text, at);
-            let m = block!(&buf);
-            $f(at, m.within(valid));
+            $out[n] = block!(&buf).within(valid);
+            n += 1;
         }
+        n
     }};
 }
 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod x86 {
-    use super::{C_DIGIT, CLASS_TABLES, DOT, Masks, Tables, tail};
+    use super::{BATCH, C_DIGIT, CLASS_TABLES, DOT, Masks, Tables, tail};
 
     /// The vector operations, SSSE3 (each one instruction but `shr4`). They carry the
     /// target feature so that they inline into `blocks_ssse3`, which is only called when the
@@ -423,33 +470,33 @@ mod x86 {
         }
     }
 
-    pub fn blocks(t: &Tables, text: &[u8], f: &mut impl FnMut(usize, Masks)) {
+    pub fn fill(t: &Tables, text: &[u8], at: usize, out: &mut [Masks; BATCH]) -> usize {
         // SAFETY: `Kernel::Ssse3` is only chosen when the CPU reports SSSE3.
-        unsafe { blocks_ssse3(t, text, f) }
+        unsafe { fill_ssse3(t, text, at, out) }
     }
 
     #[target_feature(enable = "ssse3")]
     #[allow(unused_assignments)]
-    fn blocks_ssse3(t: &Tables, text: &[u8], f: &mut impl FnMut(usize, Masks)) {
-        vector_blocks!(v, t, text, f)
+    fn fill_ssse3(t: &Tables, text: &[u8], at: usize, out: &mut [Masks; BATCH]) -> usize {
+        vector_fill!(v, t, text, at, out)
     }
 
-    pub fn blocks_avx(t: &Tables, text: &[u8], f: &mut impl FnMut(usize, Masks)) {
+    pub fn fill_avx(t: &Tables, text: &[u8], at: usize, out: &mut [Masks; BATCH]) -> usize {
         // SAFETY: `Kernel::Avx` is only chosen when the CPU reports AVX.
-        unsafe { blocks_avx_imp(t, text, f) }
+        unsafe { fill_avx_imp(t, text, at, out) }
     }
 
     #[target_feature(enable = "avx")]
     #[allow(unused_assignments)]
-    fn blocks_avx_imp(t: &Tables, text: &[u8], f: &mut impl FnMut(usize, Masks)) {
-        vector_blocks!(v, t, text, f)
+    fn fill_avx_imp(t: &Tables, text: &[u8], at: usize, out: &mut [Masks; BATCH]) -> usize {
+        vector_fill!(v, t, text, at, out)
     }
 }
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod wasm {
-    use super::{C_DIGIT, CLASS_TABLES, DOT, Masks, Tables, tail};
+    use super::{BATCH, C_DIGIT, CLASS_TABLES, DOT, Masks, Tables, tail};
 
     /// The vector operations, Wasm `simd128` (each one instruction but `shr4`).
     mod v {
@@ -518,8 +565,8 @@ mod wasm {
 
     #[target_feature(enable = "simd128,relaxed-simd")]
     #[allow(unused_assignments)]
-    pub fn blocks(t: &Tables, text: &[u8], f: &mut impl FnMut(usize, Masks)) {
-        vector_blocks!(v, t, text, f)
+    pub fn fill(t: &Tables, text: &[u8], at: usize, out: &mut [Masks; BATCH]) -> usize {
+        vector_fill!(v, t, text, at, out)
     }
 }
 
@@ -585,7 +632,33 @@ mod tests {
             b"".to_vec(),
             b"g".to_vec(),
         ];
-        for len in [1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 300] {
+        // Past `BATCH` blocks too: each call of `fill` after the first starts from the bytes
+        // before it.
+        let batch = 64 * BATCH;
+        for len in [
+            1,
+            15,
+            16,
+            17,
+            63,
+            64,
+            65,
+            127,
+            128,
+            129,
+            300,
+            batch - 1,
+            batch,
+            batch + 1,
+        ]
+        .into_iter()
+        .chain([
+            batch + 2,
+            batch + 3,
+            batch + 63,
+            2 * batch + 17,
+            3 * batch + 64,
+        ]) {
             let alphabet = b"ghpsk-AKISTtoOK@9 ._";
             let text = (0..len)
                 .map(|_| {
@@ -595,6 +668,12 @@ mod tests {
                     alphabet[(seed % alphabet.len() as u64) as usize]
                 })
                 .collect();
+            texts.push(text);
+        }
+        // Fingerprints across the first batch's end.
+        for k in 0..4 {
+            let mut text = vec![b'x'; batch - k];
+            text.extend_from_slice(b"ghp sk- TOK AKI ghp");
             texts.push(text);
         }
         for text in &texts {

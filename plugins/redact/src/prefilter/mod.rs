@@ -1,7 +1,9 @@
 //! The one pass over a string that decides where rules can match.
 //!
 //! The string is read 64 bytes at a time by a vector kernel ([`kernel`]: SSSE3 natively,
-//! `simd128` inside Wasm, plain Rust elsewhere) that yields four bit masks per block:
+//! `simd128` inside Wasm, plain Rust elsewhere) that yields four bit masks per block, for up
+//! to [`kernel::BATCH`] blocks per call; the work below then runs over the batch's masks (and
+//! reads a neighbouring block's masks where a run crosses blocks):
 //!
 //! - **anchor candidates**: each anchor literal (`ghp_`, `AKIA`, `password$`, `://`, ...) is
 //!   represented by a three-byte *fingerprint* inside it, placed in one of 16 buckets
@@ -153,6 +155,10 @@ pub struct Hits {
     pub dots: Vec<(u32, u32)>,
     /// Where `[A-Z]{2}[0-9]{2}` starts.
     pub caps: Vec<u32>,
+    /// The kernel's masks of the blocks being read ([`kernel::BATCH`] once used; kept here so
+    /// that they are not zeroed for every string, and empty by default so that `Hits` is
+    /// free to make).
+    batch: Vec<Masks>,
 }
 
 impl Hits {
@@ -179,6 +185,8 @@ pub struct Prefilter {
     single: Vec<(u8, u128)>,
     /// Smallest digit count of a number gate (0: none).
     num_min: u32,
+    /// [`run_steps`] of `num_min`.
+    num_steps: [u32; 7],
     /// Smallest length of a run gate (0: none).
     dot_min: u32,
     /// Whether a rule starts at `[A-Z]{2}[0-9]{2}`.
@@ -271,6 +279,7 @@ impl Prefilter {
             anchors,
             single,
             num_min,
+            num_steps: run_steps(num_min),
             dot_min,
             caps,
         }
@@ -291,65 +300,80 @@ impl Prefilter {
         let mut dot_done = 0usize;
         // The numeric run reaching the end of the previous block: (start, digits).
         let mut open: Option<(usize, u32)> = None;
-        // The digit mask of the previous block, for IBAN starts crossing blocks.
-        let mut prev_digit = 0u64;
+        // The masks of the block before the current batch (zero before the string).
+        let mut carried = Masks::default();
         let mut sorted = true;
-        kernel::blocks(self.kernel, &self.tables, text, &mut |at, m: Masks| {
-            // 16-byte chunks that are all `[A-Za-z0-9_.-]`: bit 15 of each such lane.
-            let full = if self.dot_min > 0 {
-                (m.dot & 0x7fff_7fff_7fff_7fff).wrapping_add(0x0001_0001_0001_0001)
-                    & m.dot
-                    & 0x8000_8000_8000_8000
-            } else {
-                0
-            };
-            if m.cand | m.digit | full == 0 && open.is_none() {
-                // Nothing here (most blocks of prose): no anchor, number or token run.
-                prev_digit = 0;
-                return;
-            }
-            // Token runs first: the class mask is not needed past them.
-            let mut full = full;
-            while full != 0 {
-                let i = at + full.trailing_zeros() as usize - 15;
-                full &= full - 1;
-                if i >= dot_done {
-                    dot_done = self.dotted(text, at, m.dot, i, hits);
+        hits.batch.resize(kernel::BATCH, Masks::default());
+        let batch: &mut [Masks; kernel::BATCH] =
+            (&mut hits.batch[..]).try_into().expect("BATCH masks");
+        let mut first = 0;
+        while first < text.len() {
+            let n = kernel::fill(self.kernel, &self.tables, text, first, batch);
+            let batch = &batch[..n];
+            for (k, &m) in batch.iter().enumerate() {
+                let at = first + 64 * k;
+                // 16-byte chunks that are all `[A-Za-z0-9_.-]`: bit 15 of each such lane.
+                let full = if self.dot_min > 0 {
+                    (m.dot & 0x7fff_7fff_7fff_7fff).wrapping_add(0x0001_0001_0001_0001)
+                        & m.dot
+                        & 0x8000_8000_8000_8000
+                } else {
+                    0
+                };
+                if m.cand | m.digit | full == 0 && open.is_none() {
+                    // Nothing here (most blocks of prose): no anchor, number or token run.
+                    continue;
                 }
-            }
-            let mut c = m.cand;
-            while c != 0 {
-                let i = at + c.trailing_zeros() as usize;
-                c &= c - 1;
-                sorted &= self.verify(text, i, hits);
-            }
-            if m.digit == 0 && open.is_none() {
-                prev_digit = 0;
-                return;
-            }
-            if self.num_min > 0 {
-                self.numbers(text, at, m.num, m.digit, &mut open, hits);
-            }
-            if self.caps {
-                // Two capitals then two digits, ending at bit `e`: digits at e and e-1 and not
-                // at e-2 (the start of a digit run; bits below 0 come from the previous block),
-                // then the two bytes before read directly: a few per block even in logs.
-                let d1 = m.digit << 1 | prev_digit >> 63;
-                let d2 = m.digit << 2 | prev_digit >> 62;
-                let mut e = m.digit & d1 & !d2;
-                while e != 0 {
-                    let end = at + e.trailing_zeros() as usize;
-                    e &= e - 1;
-                    if end >= 3
-                        && text[end - 3].is_ascii_uppercase()
-                        && text[end - 2].is_ascii_uppercase()
-                    {
-                        hits.caps.push((end - 3) as u32);
+                // Token runs first: the class mask is not needed past them.
+                let mut full = full;
+                while full != 0 {
+                    let i = at + full.trailing_zeros() as usize - 15;
+                    full &= full - 1;
+                    if i >= dot_done {
+                        dot_done = self.dotted(text, first, batch, k, i, &mut hits.dots);
+                    }
+                }
+                let mut c = m.cand;
+                while c != 0 {
+                    let i = at + c.trailing_zeros() as usize;
+                    c &= c - 1;
+                    sorted &= self.verify(text, i, &mut hits.anchors, &mut hits.anchored);
+                }
+                if m.digit == 0 && open.is_none() {
+                    continue;
+                }
+                if self.num_min > 0 {
+                    self.numbers(text, at, m.num, m.digit, &mut open, &mut hits.runs);
+                }
+                if self.caps {
+                    // Two capitals then two digits, ending at bit `e`: digits at e and e-1 and
+                    // not at e-2 (the start of a digit run; bits below 0 come from the
+                    // previous block), after two bytes of `[A-Za-z_]` (`[A-Za-z0-9_.-]` but
+                    // not `[0-9 ().+-]`), which are then read: log text has a digit run
+                    // every few bytes, but few follow two letters.
+                    let prev = if k > 0 { batch[k - 1] } else { carried };
+                    let back = |x: u64, px: u64, k: u32| x << k | px >> (64 - k);
+                    let (letters, prev_letters) = (m.dot & !m.num, prev.dot & !prev.num);
+                    let mut e = m.digit
+                        & back(m.digit, prev.digit, 1)
+                        & !back(m.digit, prev.digit, 2)
+                        & back(letters, prev_letters, 2)
+                        & back(letters, prev_letters, 3);
+                    while e != 0 {
+                        let end = at + e.trailing_zeros() as usize;
+                        e &= e - 1;
+                        if end >= 3
+                            && text[end - 3].is_ascii_uppercase()
+                            && text[end - 2].is_ascii_uppercase()
+                        {
+                            hits.caps.push((end - 3) as u32);
+                        }
                     }
                 }
             }
-            prev_digit = m.digit;
-        });
+            carried = batch[n - 1];
+            first += 64 * n;
+        }
         if let Some((start, digits)) = open
             && self.num_min > 0
             && digits >= self.num_min
@@ -374,11 +398,11 @@ impl Prefilter {
         num: u64,
         digit: u64,
         open: &mut Option<(usize, u32)>,
-        hits: &mut Hits,
+        runs: &mut Vec<(u32, u32, u32)>,
     ) {
         let mut record = |start: usize, end: usize, digits: u32| {
             if digits >= self.num_min {
-                hits.runs.push((start as u32, end as u32, digits));
+                runs.push((start as u32, end as u32, digits));
             }
         };
         // The run continuing from the previous block.
@@ -420,7 +444,7 @@ impl Prefilter {
         // measured (bit `k` of `long`: bytes `k..k + num_min` are all numeric); the one
         // reaching the block's end is carried instead, when it has digits.
         let gaps = !num;
-        let mut long = at_least(num & !below(from), self.num_min);
+        let mut long = at_least(num & !below(from), &self.num_steps);
         while long != 0 {
             let k = long.trailing_zeros() as usize;
             let s = 64 - (gaps & below(k)).leading_zeros() as usize;
@@ -452,23 +476,21 @@ impl Prefilter {
     // registers) was about a tenth of what verifying a candidate cost. Not inside Wasm,
     // where the larger loop made Cranelift spill and prose text 1 % slower.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn verify(&self, b: &[u8], i: usize, hits: &mut Hits) -> bool {
+    fn verify(&self, b: &[u8], i: usize, found: &mut Vec<(u32, u16)>, anchored: &mut u128) -> bool {
         let mut sorted = true;
-        let mut push = |hits: &mut Hits, start: usize, a: usize, rules: u128| {
-            if hits
-                .anchors
-                .last()
-                .is_some_and(|&(s, _)| s as usize > start)
-            {
+        let mut push = |found: &mut Vec<(u32, u16)>, start: usize, a: usize, rules: u128| {
+            if found.last().is_some_and(|&(s, _)| s as usize > start) {
                 sorted = false;
             }
-            hits.anchors.push((start as u32, a as u16));
-            hits.anchored |= rules;
+            found.push((start as u32, a as u16));
+            *anchored |= rules;
         };
-        for (k, &(byte, rules)) in self.single.iter().enumerate() {
-            if b[i] == byte {
-                push(hits, i, self.anchors.len() + k, rules);
-            }
+        // The kernel takes at most one single-byte anchor (`Tables::new`): one compare, not a
+        // loop (each loop costs an interruption check per turn inside Wasm).
+        if let Some(&(byte, rules)) = self.single.first()
+            && b[i] == byte
+        {
+            push(found, i, self.anchors.len(), rules);
         }
         if i < 2 {
             return sorted;
@@ -488,45 +510,68 @@ impl Prefilter {
                 continue;
             };
             if anchor.at(b, start) {
-                push(hits, start, a as usize, anchor.rules);
+                push(found, start, a as usize, anchor.rules);
             }
         }
         sorted
     }
 
-    /// Measures the `[A-Za-z0-9_.-]` run covering the chunk at `i` (in the block at `at`,
-    /// whose class mask is `dot`), records it when long enough and returns its end. Within
-    /// the block its ends are read from the mask (long base64 runs, PEM bodies and tokens,
-    /// made a byte-by-byte walk 3 % of secret-dense text), past it byte by byte: carrying an
-    /// open run into the next block cost every block of prose a test.
-    fn dotted(&self, text: &[u8], at: usize, dot: u64, i: usize, hits: &mut Hits) -> usize {
+    /// Measures the `[A-Za-z0-9_.-]` run covering the chunk at `i` (in block `k` of the
+    /// batch of blocks starting at byte `first`), records it when long enough and returns its
+    /// end. Its ends are read from the batch's class masks (long base64 runs, PEM bodies and
+    /// tokens made a byte-by-byte walk 3 % of secret-dense text), and byte by byte only past
+    /// the batch.
+    fn dotted(
+        &self,
+        text: &[u8],
+        first: usize,
+        batch: &[Masks],
+        k: usize,
+        i: usize,
+        dots: &mut Vec<(u32, u32)>,
+    ) -> usize {
+        let at = first + 64 * k;
         let after = i - at + 16;
-        let mut e = at
-            + if after < 64 {
-                after + (dot >> after).trailing_ones() as usize
-            } else {
-                64
-            };
-        while e < text.len() && kernel::class(text[e]) & kernel::DOT != 0 {
-            e += 1;
+        let mut e = if after < 64 {
+            at + after + (batch[k].dot >> after).trailing_ones() as usize
+        } else {
+            at + 64
+        };
+        // The run reaches the end of block `k'` - 1: on into the next block.
+        let mut next = k + 1;
+        while e == first + 64 * next && next < batch.len() {
+            e += batch[next].dot.trailing_ones() as usize;
+            next += 1;
+        }
+        if next == batch.len() {
+            while e < text.len() && kernel::class(text[e]) & kernel::DOT != 0 {
+                e += 1;
+            }
         }
         let e = e.min(text.len());
-        let s = self.dot_start(text, at, dot, i);
+        let s = Self::dot_start(text, first, batch, k, i);
         if (e - s) as u32 >= self.dot_min {
-            hits.dots.push((s as u32, e as u32));
+            dots.push((s as u32, e as u32));
         }
         e
     }
 
     /// Where the `[A-Za-z0-9_.-]` run covering the chunk at `i` (see [`Prefilter::dotted`])
-    /// starts: from the mask within the block, then byte by byte (a run's first full chunk
-    /// starts at most 15 bytes after it does, so this reads few bytes).
-    fn dot_start(&self, b: &[u8], at: usize, dot: u64, i: usize) -> usize {
-        let outside = !dot & below(i - at);
+    /// starts: from the masks back to the batch's first block, then byte by byte (a run's
+    /// first full chunk starts at most 15 bytes after it does, so this reads few bytes).
+    fn dot_start(b: &[u8], first: usize, batch: &[Masks], k: usize, i: usize) -> usize {
+        let at = first + 64 * k;
+        let outside = !batch[k].dot & below(i - at);
         if outside != 0 {
             return at + 64 - outside.leading_zeros() as usize;
         }
-        let mut s = at;
+        for j in (0..k).rev() {
+            let outside = !batch[j].dot;
+            if outside != 0 {
+                return first + 64 * j + 64 - outside.leading_zeros() as usize;
+            }
+        }
+        let mut s = first;
         while s > 0 && kernel::class(b[s - 1]) & kernel::DOT != 0 {
             s -= 1;
         }
@@ -534,15 +579,25 @@ impl Prefilter {
     }
 }
 
-/// Bit `i` set when bits `i..i + n` of `x` are all set (runs of `n`, within the word).
-fn at_least(x: u64, n: u32) -> u64 {
-    let (mut r, mut len) = (x, 1);
+/// The shifts that take a mask to [`at_least`] `n` of its bits in a row: 1, 2, 4, ... then
+/// the rest (zeros, which change nothing, fill the array), so that the loop has a fixed
+/// count and unrolls.
+fn run_steps(n: u32) -> [u32; 7] {
+    let mut steps = [0; 7];
+    let (mut len, mut k) = (1, 0);
     while len < n.min(64) {
         let step = len.min(n - len);
-        r &= r >> step;
+        steps[k] = step;
         len += step;
+        k += 1;
     }
-    r
+    steps
+}
+
+/// Bit `i` set when bits `i..i + n` of `x` are all set (runs of `n`, within the word), with
+/// `steps` = [`run_steps`]`(n)`.
+fn at_least(x: u64, steps: &[u32; 7]) -> u64 {
+    steps.iter().fold(x, |r, &s| r & r >> s)
 }
 
 /// The bits below `n` (all of them for 64).
@@ -706,6 +761,83 @@ mod tests {
             }
         }
         assert!(yes > 10_000 && no > 10_000, "{yes} {no}");
+    }
+
+    /// Strings of several kernel batches (`kernel::BATCH` blocks): token runs, IBAN starts
+    /// and numeric runs across the batches' edges are found as within a batch, by their
+    /// byte-by-byte definitions.
+    #[test]
+    fn runs_and_caps_cross_batches() {
+        let dot = |c: u8| kernel::class(c) & kernel::DOT != 0;
+        let edge = 64 * kernel::BATCH;
+        let mut next = crate::test_rng::xorshift(0x6a09_e667_f3bc_c908u64);
+        for kernel in [Kernel::best(), Kernel::Scalar] {
+            let gates = [Gate::DotRun(31), Gate::NumRun(8), Gate::Caps];
+            let p = Prefilter::with_kernel(&[("ghp_", 1)], gates.into_iter(), kernel);
+            for round in 0..600 {
+                // Filler up to near an edge, then a piece across it.
+                let pieces: [&[u8]; 6] = [
+                    b"GB82",
+                    b"AB12 3456 7890",
+                    b"1234 5678 9012",
+                    b"x GB12",
+                    b"Z9",
+                    b" ",
+                ];
+                let mut text: Vec<u8> = Vec::new();
+                let edges = 1 + round % 3;
+                for k in 1..=edges {
+                    let to = (k * edge).saturating_sub(next(40));
+                    while text.len() < to {
+                        match next(4) {
+                            0 => text.extend_from_slice(pieces[next(pieces.len())]),
+                            1 => text.extend((0..next(90)).map(|_| b"aZ09_.-"[next(7)])),
+                            _ => text.push(b" +/(x"[next(5)]),
+                        }
+                    }
+                    if round % 2 == 0 {
+                        // A token run through the edge, of any length around it.
+                        text.extend((0..next(200)).map(|_| b"aZ09_.-"[next(7)]));
+                    }
+                }
+                let mut h = Hits::default();
+                p.scan(&text, &mut h);
+                let up = |i: usize| text[i].is_ascii_uppercase();
+                let digit = |i: usize| text[i].is_ascii_digit();
+                let caps: Vec<u32> = (0..text.len().saturating_sub(3))
+                    .filter(|&i| up(i) && up(i + 1) && digit(i + 2) && digit(i + 3))
+                    .map(|i| i as u32)
+                    .collect();
+                assert_eq!(h.caps, caps, "{round}");
+                let mut dots = Vec::new();
+                let mut s = 0;
+                while s < text.len() {
+                    let e = (s..text.len())
+                        .find(|&e| !dot(text[e]))
+                        .unwrap_or(text.len());
+                    if e - s >= 31 {
+                        dots.push((s as u32, e as u32));
+                    }
+                    s = e + 1;
+                }
+                assert_eq!(h.dots, dots, "{round}");
+                // Numeric runs: the maximal runs of `[0-9 ().+-]` with at least 8 digits.
+                let num = |c: u8| kernel::class(c) & kernel::NUM != 0;
+                let mut runs = Vec::new();
+                let mut s = 0;
+                while s < text.len() {
+                    let e = (s..text.len())
+                        .find(|&e| !num(text[e]))
+                        .unwrap_or(text.len());
+                    let d = text[s..e].iter().filter(|c| c.is_ascii_digit()).count() as u32;
+                    if d >= 8 {
+                        runs.push((s as u32, e as u32, d));
+                    }
+                    s = e + 1;
+                }
+                assert_eq!(h.runs, runs, "{round}");
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! - the guest's monotonic clock (`std::time::Instant`) reads this thread's CPU time, so
 //!   neighbours on a shared machine do not count (`WALL=1` for wall time);
 //! - `PERFMAP=1` writes wasmtime's perf map, so `perf record` names guest functions;
-//! - `DUMP=file.cwasm` writes the compiled code instead of running (`objdump -d` reads it).
+//! - `DUMP=file.cwasm` writes the compiled code instead of running (`objdump -d` reads it);
+//!   a `.cwasm` so written runs without compiling again (for counting the guest's
+//!   instructions under `valgrind --tool=callgrind --smc-check=all-non-file`, where
+//!   Cranelift's compile would be most of the count).
 //!
 //! The plugin's own imports (`sluice:plugin/batch`, linked into an example with the library)
 //! are stubs that fail if called; a command does not call them. The exception is the
@@ -71,7 +74,13 @@ fn main() -> wasmtime::Result<()> {
         std::fs::write(out, engine.precompile_component(&std::fs::read(path)?)?)?;
         return Ok(());
     }
-    let component = Component::from_file(&engine, path)?;
+    let component = if path.ends_with(".cwasm") {
+        // SAFETY: a `.cwasm` given here is one `DUMP` wrote with this engine configuration
+        // (wasmtime checks the version and settings and refuses others), not untrusted input.
+        unsafe { Component::deserialize_file(&engine, path)? }
+    } else {
+        Component::from_file(&engine, path)?
+    };
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     for (name, item) in component.component_type().imports(&engine) {
