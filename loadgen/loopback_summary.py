@@ -220,7 +220,7 @@ print("| case | acked spans/s (wall) | delivered spans/s | spans/s per core (wal
       "| records per sluice CPU-s | MB/s in | ack p50 / p99 ms | sent − acked | acked − captured | errors | sluice VmHWM MB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 peak = {}
-for case in ("direct", "receive", "passthrough", "passthrough@alt", "passthrough@altq", "chain", "chain@alt", "chain@altq"):
+for case in ("direct", "receive", "passthrough", "passthrough@alt", "passthrough@altdest", "chain", "chain@alt", "chain@altdest"):
     rows = {k: peak_row(v, case) for k, v in runs("peak", case).items()}
     rows = {k: v for k, v in rows.items() if v}
     peak[case] = rows
@@ -241,7 +241,7 @@ if both:
           f"wall spans/s {med(ratio('spans_s'), '{:.2f}')}, CPU s {med(ratio('cpu'), '{:.2f}')}.")
 
 for case in ("passthrough", "chain"):
-    for alt in ("alt", "altq"):
+    for alt in ("alt", "altdest"):
         a, b = peak.get(case, {}), peak.get(f"{case}@{alt}", {})
         both = sorted(set(a) & set(b))
         if both:
@@ -262,9 +262,11 @@ print("| case | rate (records/s) | ack p50 / p99 ms | direct ack p50 / p99 ms | 
       "| acked − captured | sluice cores busy "
       "| spans per sluice CPU-s | sluice VmHWM MB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-for case in ("passthrough", "chain"):
-    mine, base = runs("half", case), runs("half", f"direct@{case}")
-    rate_file = os.path.join(out, f"half-rate-{case}")
+for case in ("passthrough", "passthrough@altdest", "chain", "chain@altdest"):
+    mine, base = runs("half", case), runs("half", f"direct@{case.split('@')[0]}")
+    if not mine:
+        continue
+    rate_file = os.path.join(out, f"half-rate-{case.split('@')[0]}")
     rate = open(rate_file).read().strip() if os.path.exists(rate_file) else "?"
     a50, a99, d50, d99, b50, b99, l50, l99, ad50, ad99, lost, rss, cores, per_cpu = ([] for _ in range(14))
     s50, s99 = [], []

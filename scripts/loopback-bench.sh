@@ -13,11 +13,13 @@
 #                                           # build in the same runs, interleaved (with
 #                                           # PROFILE=1 too, that build must know
 #                                           # `runtime.profiler`: 883dfad or later)
-#   ALT_QUEUE_BYTES=67108864 PEAK_ONLY=1 scripts/loopback-bench.sh
-#                                           # A/B of the queue budget: passthrough@altq and
-#                                           # chain@altq give both capture destinations
-#                                           # `queue.max_bytes` = that many bytes, interleaved
-#                                           # with the default in the same runs
+#   ALT_DEST='queue = { max_bytes = 67108864 }' PEAK_ONLY=1 scripts/loopback-bench.sh
+#                                           # A/B of destination settings: passthrough@altdest
+#                                           # and chain@altdest add those TOML lines to both
+#                                           # capture destinations, interleaved with the
+#                                           # defaults in the same runs (half peak too)
+#   HALF_RATE=100000 HALF_CASES=passthrough scripts/loopback-bench.sh
+#                                           # only the half-peak phase, at that rate
 #   SCENARIOS=1 RUNS=3 DURATION=10 scripts/loopback-bench.sh
 #                                           # issue 9's scenarios at peak, each run against a
 #                                           # passthrough run of the same run (see below);
@@ -181,9 +183,9 @@ has_builtin eval-sample && plugin eval-sample $'config = { destination = "eval",
 config passthrough ""
 config receive "" discard
 config chain "$chain_plugins"
-if [[ -n "${ALT_QUEUE_BYTES:-}" ]]; then
-    cfg_dest_extra="queue = { max_bytes = $ALT_QUEUE_BYTES }" config passthrough-altq ""
-    cfg_dest_extra="queue = { max_bytes = $ALT_QUEUE_BYTES }" config chain-altq "$chain_plugins"
+if [[ -n "${ALT_DEST:-}" ]]; then
+    cfg_dest_extra=$ALT_DEST config passthrough-altdest ""
+    cfg_dest_extra=$ALT_DEST config chain-altdest "$chain_plugins"
 fi
 if [[ -n "${SCENARIOS:-}" ]]; then
     for p in $chain_names; do config "$p" "${plugin_toml[$p]}"; done
@@ -201,7 +203,7 @@ start_sluice() {
     local bin=$SLUICE
     local cfg=${1%@alt}
     [[ $1 != *@alt ]] || bin=$ALT_SLUICE
-    [[ $1 != *@altq ]] || cfg=${1%@altq}-altq
+    [[ $1 != *@altdest ]] || cfg=${1%@altdest}-altdest
     SLUICE_LOG=warn "$bin" run --config "$out/configs/$cfg.toml" 2>"$2/sluice.log" &
     spid=$!
     if ! wait_for 600 curl -sf "http://$ADMIN/readyz" -o /dev/null; then
@@ -355,7 +357,8 @@ fi
 
 cases="direct receive passthrough chain"
 [[ -z "${ALT_SLUICE:-}" ]] || cases="direct receive passthrough passthrough@alt chain chain@alt"
-[[ -z "${ALT_QUEUE_BYTES:-}" ]] || cases="direct receive passthrough passthrough@altq chain chain@altq"
+[[ -z "${ALT_DEST:-}" ]] || cases="direct receive passthrough passthrough@altdest chain chain@altdest"
+[[ -z "${HALF_RATE:-}" ]] || cases=""
 for run in $(seq 1 "$runs"); do
     for case in $cases; do
         measure peak "$case" "$run" 0
@@ -369,12 +372,13 @@ rates = [json.load(open(f))["records_per_s"] for f in glob.glob(f"{sys.argv[1]}/
 print(round(statistics.median(rates) / 2))
 EOF
 }
-[[ -n "${PEAK_ONLY:-}" ]] || for case in passthrough chain; do
-    rate=$(half "$case")
+[[ -n "${PEAK_ONLY:-}" ]] || for case in ${HALF_CASES:-passthrough chain}; do
+    rate=${HALF_RATE:-$(half "$case")}
     echo "$rate" >"$out/half-rate-$case"
     for run in $(seq 1 "$runs"); do
         measure half direct "$run" "$rate" "direct@$case"
         measure half "$case" "$run" "$rate"
+        [[ -z "${ALT_DEST:-}" ]] || measure half "$case@altdest" "$run" "$rate"
     done
 done
 
