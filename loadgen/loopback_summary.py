@@ -262,7 +262,7 @@ print("| case | rate (records/s) | ack p50 / p99 ms | direct ack p50 / p99 ms | 
       "| acked − captured | sluice cores busy "
       "| spans per sluice CPU-s | sluice VmHWM MB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-for case in ("passthrough", "passthrough@altdest", "chain", "chain@altdest"):
+for case in ("passthrough", "passthrough@alt", "passthrough@altdest", "chain", "chain@alt", "chain@altdest"):
     mine, base = runs("half", case), runs("half", f"direct@{case.split('@')[0]}")
     if not mine:
         continue

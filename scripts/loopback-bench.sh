@@ -10,7 +10,8 @@
 #   PROFILE=1 scripts/loopback-bench.sh     # also perf profiles of sluice (passthrough, chain)
 #   ALT_SLUICE=/path/to/other/sluice PEAK_ONLY=1 scripts/loopback-bench.sh
 #                                           # A/B: passthrough@alt and chain@alt run another
-#                                           # build in the same runs, interleaved (with
+#                                           # build in the same runs, interleaved (half peak
+#                                           # too, at the current build's rate; with
 #                                           # PROFILE=1 too, that build must know
 #                                           # `runtime.profiler`: 883dfad or later)
 #   ALT_DEST='queue = { max_bytes = 67108864 }' PEAK_ONLY=1 scripts/loopback-bench.sh
@@ -379,6 +380,7 @@ EOF
         measure half direct "$run" "$rate" "direct@$case"
         measure half "$case" "$run" "$rate"
         [[ -z "${ALT_DEST:-}" ]] || measure half "$case@altdest" "$run" "$rate"
+        [[ -z "${ALT_SLUICE:-}" ]] || measure half "$case@alt" "$run" "$rate"
     done
 done
 
