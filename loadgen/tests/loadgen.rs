@@ -31,6 +31,39 @@ fn string<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
     }
 }
 
+/// Runs `f` on a two-thread runtime, as the generator's binary does.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A capture receiver on 127.0.0.1 that holds every answer `delay`, its tenant from the
+/// `tenant.id` attribute.
+async fn delayed_capture(delay: Duration) -> Capture {
+    let keys = TenantKeys {
+        attribute: "tenant.id".into(),
+        header: None,
+    };
+    Capture::start_with_delay("127.0.0.1:0".parse().unwrap(), keys, delay)
+        .await
+        .unwrap()
+}
+
+/// Plain gRPC to `capture`, no tenant header.
+fn grpc_to(capture: &Capture) -> ConnOpts {
+    ConnOpts {
+        addr: capture.addr,
+        protocol: Protocol::Grpc,
+        tenant_header: None,
+        gzip: false,
+        timeout: Duration::from_secs(10),
+    }
+}
+
 #[test]
 fn generated_requests_decode_and_have_the_configured_shape() {
     let shape = Shape {
@@ -116,12 +149,7 @@ fn generated_requests_decode_and_have_the_configured_shape() {
 
 #[test]
 fn capture_counts_what_a_client_sends() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    block_on(async {
         let keys = TenantKeys {
             attribute: "tenant.id".into(),
             header: Some("x-tenant".into()),
@@ -176,20 +204,8 @@ fn capture_counts_what_a_client_sends() {
 
 #[test]
 fn a_delayed_capture_holds_every_answer_but_counts_on_arrival() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let keys = TenantKeys {
-            attribute: "tenant.id".into(),
-            header: None,
-        };
-        let delay = Duration::from_millis(400);
-        let capture = Capture::start_with_delay("127.0.0.1:0".parse().unwrap(), keys, delay)
-            .await
-            .unwrap();
+    block_on(async {
+        let capture = delayed_capture(Duration::from_millis(400)).await;
         let shape = Shape {
             batch: 5,
             tenants: 3,
@@ -198,13 +214,7 @@ fn a_delayed_capture_holds_every_answer_but_counts_on_arrival() {
         };
         let pool = Arc::new(Pool::build(&shape, 4, usize::MAX));
         let opts = SendOpts {
-            conn: ConnOpts {
-                addr: capture.addr,
-                protocol: Protocol::Grpc,
-                tenant_header: None,
-                gzip: false,
-                timeout: Duration::from_secs(10),
-            },
+            conn: grpc_to(&capture),
             connections: 2,
             rate: 0.0,
             duration: Some(Duration::from_secs(30)),
@@ -230,23 +240,11 @@ fn a_delayed_capture_holds_every_answer_but_counts_on_arrival() {
 
 #[test]
 fn a_fixed_rate_counts_the_wait_for_a_busy_connection() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let keys = TenantKeys {
-            attribute: "tenant.id".into(),
-            header: None,
-        };
+    block_on(async {
         // One connection, a request due every 100 ms, each answered 400 ms late: the n-th
         // request can only start when the one before it is answered, so it ends at least
         // 400 * (n + 1) ms after the first was due, however fast everything else is.
-        let delay = Duration::from_millis(400);
-        let capture = Capture::start_with_delay("127.0.0.1:0".parse().unwrap(), keys, delay)
-            .await
-            .unwrap();
+        let capture = delayed_capture(Duration::from_millis(400)).await;
         let shape = Shape {
             batch: 5,
             tenants: 2,
@@ -254,13 +252,7 @@ fn a_fixed_rate_counts_the_wait_for_a_busy_connection() {
             ..Shape::default()
         };
         let pool = Arc::new(Pool::build(&shape, 4, usize::MAX));
-        let conn = ConnOpts {
-            addr: capture.addr,
-            protocol: Protocol::Grpc,
-            tenant_header: None,
-            gzip: false,
-            timeout: Duration::from_secs(10),
-        };
+        let conn = grpc_to(&capture);
         let opts = SendOpts {
             conn: conn.clone(),
             connections: 1,
