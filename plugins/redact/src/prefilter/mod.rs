@@ -113,15 +113,16 @@ impl Anchor {
     /// verifying a candidate cost).
     fn at(&self, b: &[u8], start: usize) -> bool {
         let end = start + self.lit.len();
+        let word = |k: usize| {
+            let (bytes, fold, mask) = self.words[k];
+            let p = start + 8 * k;
+            let w = u64::from_le_bytes(b[p..p + 8].try_into().expect("8 bytes"));
+            ((w | fold) ^ bytes) & mask == 0
+        };
         let same = if b.len() >= start + 8 * self.words.len() {
-            self.words
-                .iter()
-                .enumerate()
-                .all(|(k, &(bytes, fold, mask))| {
-                    let p = start + 8 * k;
-                    let w = u64::from_le_bytes(b[p..p + 8].try_into().expect("8 bytes"));
-                    ((w | fold) ^ bytes) & mask == 0
-                })
+            // The first word straight-line (most literals have only it, and most candidates
+            // that get here fail it), the rest in a loop.
+            word(0) && (1..self.words.len()).all(word)
         } else {
             self.at_bytewise(b, start)
         };
