@@ -3,7 +3,8 @@
 //!
 //! - `cand`: where a three-byte anchor fingerprint may *end* (a Teddy-style filter: each
 //!   fingerprint byte's low and high nibble index two 16-byte tables whose bytes are bucket
-//!   bits, 16 buckets in two halves of 8), or where a single-byte anchor (`@`) is;
+//!   bits, 16 buckets in two halves of 8), or where a single-byte anchor (`@`) is (bucket
+//!   [`SINGLE_BUCKET`], whose first two bytes are any byte);
 //! - `digit` (`[0-9]`), `num` (`[0-9 ().+-]`), `dot` (`[A-Za-z0-9_.-]`): byte classes, from
 //!   one more pair of nibble tables. `[ ().+-]` is the class's top bit, so `num` costs one
 //!   `bitmask` more than `digit`.
@@ -89,15 +90,20 @@ pub fn class(b: u8) -> u8 {
     CLASS[usize::from(b)]
 }
 
+/// The bucket of the single-byte anchor, when there is one: its first two fingerprint
+/// bytes are any byte, its third the anchor (a compare per 16 bytes fewer than testing the
+/// byte apart, inside Wasm a splat reloaded from the stack too).
+pub const SINGLE_BUCKET: u8 = 15;
+
 /// The lookup tables of one prefilter.
 #[derive(Debug, Clone)]
 pub struct Tables {
     /// `teddy[h][j]` = (low-nibble table, high-nibble table) of fingerprint byte `j` for
     /// bucket half `h` (buckets `8h..8h+8`).
     pub teddy: [[[u8; 16]; 6]; 2],
-    /// The byte that is an anchor on its own (`@`), or NUL when there is none (NUL bytes
-    /// then become candidates that verification rejects; NUL is rare in text).
-    pub single: u8,
+    /// The bucket bits of the two bytes before a string (per half, as in `scalar`): the
+    /// single-byte anchor's bucket, so that it is found at the string's first two bytes.
+    start: u16,
     /// Per byte, both halves' bucket bits for fingerprint byte `j` (scalar kernel).
     scalar: Box<[[u16; 256]; 3]>,
 }
@@ -108,7 +114,22 @@ impl Tables {
     /// (a superset; the caller verifies exactly).
     pub fn new(fingerprints: &[(u8, [Vec<u8>; 3])], single: &[u8]) -> Tables {
         let mut teddy = [[[0u8; 16]; 6]; 2];
+        assert!(single.len() <= 1, "at most one single-byte anchor");
+        let mut start = 0u16;
+        if let Some(&b) = single.first() {
+            let (h, bit) = (usize::from(SINGLE_BUCKET / 8), 1u8 << (SINGLE_BUCKET % 8));
+            for slot in teddy[h][..4].iter_mut().flatten() {
+                *slot |= bit;
+            }
+            teddy[h][4][usize::from(b & 15)] |= bit;
+            teddy[h][5][usize::from(b >> 4)] |= bit;
+            start = u16::from(bit) << (8 * h);
+        }
         for (bucket, sets) in fingerprints {
+            assert!(
+                single.is_empty() || *bucket != SINGLE_BUCKET,
+                "bucket {SINGLE_BUCKET} is the single-byte anchor's"
+            );
             let (h, bit) = (usize::from(*bucket / 8), 1u8 << (bucket % 8));
             for (j, set) in sets.iter().enumerate() {
                 for &b in set {
@@ -126,11 +147,9 @@ impl Tables {
                 *slot = u16::from(a) | u16::from(z) << 8;
             }
         }
-        assert!(single.len() <= 1, "at most one single-byte anchor");
-        let single = single.first().copied().unwrap_or(0);
         Tables {
             teddy,
-            single,
+            start,
             scalar,
         }
     }
@@ -139,7 +158,7 @@ impl Tables {
 /// The masks of one 64-byte block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Masks {
-    /// A fingerprint may end here, or a single-byte anchor is here.
+    /// A fingerprint may end here, or the single-byte anchor is here.
     pub cand: u64,
     /// `[0-9]`.
     pub digit: u64,
@@ -244,7 +263,6 @@ mod scalar {
     use super::{BATCH, C_DIGIT, DOT, Masks, NUM, Tables, class, tail};
 
     /// Bucket bits carried from the previous bytes: `a0` of the last two, `a1` of the last.
-    #[derive(Default)]
     struct Carry {
         a0_2: u16,
         a0_1: u16,
@@ -253,7 +271,11 @@ mod scalar {
 
     pub fn fill(t: &Tables, text: &[u8], at: usize, out: &mut [Masks; BATCH]) -> usize {
         // The bucket bits of the two bytes before the first block.
-        let mut carry = Carry::default();
+        let mut carry = Carry {
+            a0_2: t.start,
+            a0_1: t.start,
+            a1_1: t.start,
+        };
         if at >= 2 {
             carry.a0_2 = t.scalar[0][usize::from(text[at - 2])];
             carry.a0_1 = t.scalar[0][usize::from(text[at - 1])];
@@ -281,7 +303,7 @@ mod scalar {
             let a1 = t.scalar[1][usize::from(b)];
             let a2 = t.scalar[2][usize::from(b)];
             let bit = 1u64 << i;
-            if c.a0_2 & c.a1_1 & a2 != 0 || b == t.single {
+            if c.a0_2 & c.a1_1 & a2 != 0 {
                 m.cand |= bit;
             }
             let k = class(b);
@@ -313,9 +335,9 @@ macro_rules! vector_fill {
         let (cl, ch) = ($v::load(&CLASS_TABLES.0), $v::load(&CLASS_TABLES.1));
         let nib = $v::splat(0x0f);
         let zero = $v::splat(0);
-        let single = $v::splat($t.single);
+        let (sa, sb) = ($v::splat($t.start as u8), $v::splat(($t.start >> 8) as u8));
         let (digit, dot) = ($v::splat(C_DIGIT), $v::splat(DOT));
-        let (mut pa0, mut pa1, mut pb0, mut pb1) = (zero, zero, zero, zero);
+        let (mut pa0, mut pa1, mut pb0, mut pb1) = (sa, sa, sb, sb);
         // Masks of the bytes where a vector is zero; inverted once per block.
         macro_rules! zeros {
             ($x:expr) => {
@@ -340,7 +362,7 @@ macro_rules! vector_fill {
                 pa1 = a1;
                 pb0 = b0;
                 pb1 = b1;
-                let cand = $v::or($v::or(ca, cb), $v::eq(v, single));
+                let cand = $v::or(ca, cb);
                 let cls = look!(cl, ch);
                 (
                     zeros!(cand),
@@ -582,8 +604,8 @@ mod tests {
                 (0, [set("g"), set("h"), set("p")]),
                 (3, [ci(b't'), ci(b'o'), ci(b'k')]),
                 (9, [set("s"), set("k"), set("-")]),
-                (15, [set("A"), set("K"), set("I")]),
-                (15, [set("A"), set("S"), set("I")]),
+                (14, [set("A"), set("K"), set("I")]),
+                (14, [set("A"), set("S"), set("I")]),
             ],
             b"@",
         )
@@ -631,6 +653,10 @@ mod tests {
             b"ghp_x TOKEN sk-ant AKIA ASIA a@b".to_vec(),
             b"".to_vec(),
             b"g".to_vec(),
+            b"@".to_vec(),
+            b"@@".to_vec(),
+            b"x@".to_vec(),
+            b"@xy@".to_vec(),
         ];
         // Past `BATCH` blocks too: each call of `fill` after the first starts from the bytes
         // before it.
@@ -697,6 +723,12 @@ mod tests {
                 let w = &text[i - 2..=i];
                 if w == b"ghp" || w.eq_ignore_ascii_case(b"tok") || w == b"sk-" || w == b"AKI" {
                     assert!(cand[i], "{i}");
+                }
+            }
+            // The single-byte anchor everywhere, the string's first two bytes included.
+            for (i, &b) in text.iter().enumerate() {
+                if b == b'@' {
+                    assert!(cand[i], "@ at {i}");
                 }
             }
         }

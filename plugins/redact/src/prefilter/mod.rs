@@ -6,15 +6,17 @@
 //! reads a neighbouring block's masks where a run crosses blocks):
 //!
 //! - **anchor candidates**: each anchor literal (`ghp_`, `AKIA`, `password$`, `://`, ...) is
-//!   represented by a three-byte *fingerprint* inside it, placed in one of 16 buckets
-//!   (Teddy): a byte's low and high nibble look up its bucket bits for each fingerprint
-//!   position, so 12 table lookups per 16 bytes test every fingerprint at every position.
+//!   represented by a three-byte *fingerprint* inside it, placed in one of 15 buckets
+//!   (Teddy; the 16th is the single-byte anchor's): a byte's low and high nibble look up its
+//!   bucket bits for each fingerprint position, so 12 table lookups per 16 bytes test every
+//!   fingerprint at every position.
 //!   Buckets over-approximate (a bucket matches the product of its members' nibble sets),
 //!   so a candidate, about 1 % of positions in ordinary text, is verified exactly: its three
 //!   bytes are hashed into a 64 Ki-bit set, and on a hit the anchors with that fingerprint
 //!   are compared (case-insensitively unless the literal has an upper-case letter; a `$`
-//!   suffix means the literal must end a key name, see [`ends_name`]). Single-byte anchors
-//!   (`@`) are a plain byte compare.
+//!   suffix means the literal must end a key name, see [`ends_name`]). The single-byte
+//!   anchor (`@`) has a bucket of its own that matches it alone; its candidates are checked
+//!   by a plain byte compare.
 //! - **digits**: numeric runs (`[0-9 ().+-]`) are measured only around digits, for the rules
 //!   that need a number of digits in a row (cards, phones, SSNs).
 //! - **`[A-Za-z0-9_.-]` runs**: a run of at least 31 bytes covers an aligned 16-byte chunk
@@ -113,15 +115,16 @@ impl Anchor {
     /// verifying a candidate cost).
     fn at(&self, b: &[u8], start: usize) -> bool {
         let end = start + self.lit.len();
+        let word = |k: usize| {
+            let (bytes, fold, mask) = self.words[k];
+            let p = start + 8 * k;
+            let w = u64::from_le_bytes(b[p..p + 8].try_into().expect("8 bytes"));
+            ((w | fold) ^ bytes) & mask == 0
+        };
         let same = if b.len() >= start + 8 * self.words.len() {
-            self.words
-                .iter()
-                .enumerate()
-                .all(|(k, &(bytes, fold, mask))| {
-                    let p = start + 8 * k;
-                    let w = u64::from_le_bytes(b[p..p + 8].try_into().expect("8 bytes"));
-                    ((w | fold) ^ bytes) & mask == 0
-                })
+            // The first word straight-line (most literals have only it, and most candidates
+            // that get here fail it), the rest in a loop.
+            word(0) && (1..self.words.len()).all(word)
         } else {
             self.at_bytewise(b, start)
         };
@@ -606,7 +609,7 @@ fn below(n: usize) -> u64 {
 }
 
 /// Fingerprint and bucket of an anchor the plan does not know: its first group that is not
-/// common English, in a bucket chosen by the group's hash.
+/// common English, in a bucket chosen by the group's hash (not the single-byte anchor's).
 fn guess(lit: &[u8]) -> (usize, u8) {
     let common = |g: &[u8]| COMMON.iter().any(|c| g.eq_ignore_ascii_case(c.as_bytes()));
     let fp = (0..lit.len() - 2)
@@ -615,7 +618,7 @@ fn guess(lit: &[u8]) -> (usize, u8) {
     let group = lit[fp..fp + 3]
         .iter()
         .fold(0u32, |g, &c| g << 8 | u32::from(c.to_ascii_lowercase()));
-    (fp, (key(group) % 16) as u8)
+    (fp, (key(group) % 15) as u8)
 }
 
 #[cfg(test)]
