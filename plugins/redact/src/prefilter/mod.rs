@@ -625,6 +625,24 @@ fn guess(lit: &[u8]) -> (usize, u8) {
 mod tests {
     use super::*;
 
+    /// The maximal `[A-Za-z0-9_.-]` runs of at least `min` bytes, by their byte-by-byte
+    /// definition: what the mask-based run finding is held to.
+    fn dot_runs(text: &[u8], min: usize) -> Vec<(u32, u32)> {
+        let dot = |c: u8| kernel::class(c) & kernel::DOT != 0;
+        let mut runs = Vec::new();
+        let mut s = 0;
+        while s < text.len() {
+            let e = (s..text.len())
+                .find(|&e| !dot(text[e]))
+                .unwrap_or(text.len());
+            if e - s >= min {
+                runs.push((s as u32, e as u32));
+            }
+            s = e + 1;
+        }
+        runs
+    }
+
     fn hits(p: &Prefilter, text: &str) -> Vec<(u32, String)> {
         let mut h = Hits::default();
         p.scan(text.as_bytes(), &mut h);
@@ -691,7 +709,6 @@ mod tests {
     /// length ending and starting at every offset of a block, up to the string's end.
     #[test]
     fn dot_runs_are_the_maximal_runs() {
-        let dot = |c: u8| kernel::class(c) & kernel::DOT != 0;
         let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1du64);
         let mut found = 0;
         for kernel in [Kernel::best(), Kernel::Scalar] {
@@ -705,17 +722,7 @@ mod tests {
                     text.extend((0..run).map(|_| b"aZ09_.-"[next(7)]));
                     text.extend_from_slice([&b" "[..], b"+", b"/", "é".as_bytes(), b""][next(5)]);
                 }
-                let mut want = Vec::new();
-                let mut s = 0;
-                while s < text.len() {
-                    let e = (s..text.len())
-                        .find(|&e| !dot(text[e]))
-                        .unwrap_or(text.len());
-                    if e - s >= 31 {
-                        want.push((s as u32, e as u32));
-                    }
-                    s = e + 1;
-                }
+                let want = dot_runs(&text, 31);
                 let mut h = Hits::default();
                 p.scan(&text, &mut h);
                 assert_eq!(h.dots, want, "{:?}", text.escape_ascii().to_string());
@@ -771,7 +778,6 @@ mod tests {
     /// byte-by-byte definitions.
     #[test]
     fn runs_and_caps_cross_batches() {
-        let dot = |c: u8| kernel::class(c) & kernel::DOT != 0;
         let edge = 64 * kernel::BATCH;
         let mut next = crate::test_rng::xorshift(0x6a09_e667_f3bc_c908u64);
         for kernel in [Kernel::best(), Kernel::Scalar] {
@@ -812,18 +818,7 @@ mod tests {
                     .map(|i| i as u32)
                     .collect();
                 assert_eq!(h.caps, caps, "{round}");
-                let mut dots = Vec::new();
-                let mut s = 0;
-                while s < text.len() {
-                    let e = (s..text.len())
-                        .find(|&e| !dot(text[e]))
-                        .unwrap_or(text.len());
-                    if e - s >= 31 {
-                        dots.push((s as u32, e as u32));
-                    }
-                    s = e + 1;
-                }
-                assert_eq!(h.dots, dots, "{round}");
+                assert_eq!(h.dots, dot_runs(&text, 31), "{round}");
                 // Numeric runs: the maximal runs of `[0-9 ().+-]` with at least 8 digits.
                 let num = |c: u8| kernel::class(c) & kernel::NUM != 0;
                 let mut runs = Vec::new();
