@@ -68,8 +68,8 @@ async fn worker(pool: Arc<Pool>, opts: ConnOpts, plan: Arc<Plan>) -> anyhow::Res
         let outcome = conn.send(item).await;
         tally.record(item, outcome, t0.elapsed());
         if let Some(at) = at {
-            let late = at.elapsed().as_micros().min(u32::MAX as u128) as u32;
-            tally.scheduled_us.push(late);
+            let since_due = at.elapsed().as_micros().min(u32::MAX as u128) as u32;
+            tally.scheduled_us.push(since_due);
         }
     }
     Ok(tally)

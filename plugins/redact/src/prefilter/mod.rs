@@ -609,7 +609,8 @@ fn below(n: usize) -> u64 {
 }
 
 /// Fingerprint and bucket of an anchor the plan does not know: its first group that is not
-/// common English, in a bucket chosen by the group's hash (not the single-byte anchor's).
+/// common English, in a bucket chosen by the group's hash: one below [`kernel::SINGLE_BUCKET`],
+/// which is the single-byte anchor's.
 fn guess(lit: &[u8]) -> (usize, u8) {
     let common = |g: &[u8]| COMMON.iter().any(|c| g.eq_ignore_ascii_case(c.as_bytes()));
     let fp = (0..lit.len() - 2)
@@ -618,7 +619,7 @@ fn guess(lit: &[u8]) -> (usize, u8) {
     let group = lit[fp..fp + 3]
         .iter()
         .fold(0u32, |g, &c| g << 8 | u32::from(c.to_ascii_lowercase()));
-    (fp, (key(group) % 15) as u8)
+    (fp, (key(group) % u16::from(kernel::SINGLE_BUCKET)) as u8)
 }
 
 #[cfg(test)]
