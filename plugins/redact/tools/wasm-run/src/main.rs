@@ -5,6 +5,8 @@
 //! - the guest's monotonic clock (`std::time::Instant`) reads this thread's CPU time, so
 //!   neighbours on a shared machine do not count (`WALL=1` for wall time);
 //! - `PERFMAP=1` writes wasmtime's perf map, so `perf record` names guest functions;
+//! - `NO_EPOCH=1` compiles and runs without epoch interruption (sluice always has it on),
+//!   to measure what its checks at loop heads and function entries cost;
 //! - `DUMP=file.cwasm` writes the compiled code instead of running (`objdump -d` reads it);
 //!   a `.cwasm` so written runs without compiling again (for counting the guest's
 //!   instructions under `valgrind --tool=callgrind --smc-check=all-non-file`, where
@@ -64,7 +66,7 @@ fn main() -> wasmtime::Result<()> {
     };
     let mut config = Config::new();
     config.wasm_component_model(true);
-    config.epoch_interruption(true);
+    config.epoch_interruption(std::env::var_os("NO_EPOCH").is_none());
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     if std::env::var_os("PERFMAP").is_some() {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
@@ -122,7 +124,9 @@ fn main() -> wasmtime::Result<()> {
         table: ResourceTable::new(),
     };
     let mut store = Store::new(&engine, state);
-    store.set_epoch_deadline(u64::MAX);
+    if std::env::var_os("NO_EPOCH").is_none() {
+        store.set_epoch_deadline(u64::MAX);
+    }
     let command = Command::instantiate(&mut store, &component, &linker)?;
     let _ = command.wasi_cli_run().call_run(&mut store)?;
     Ok(())
