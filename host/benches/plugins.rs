@@ -304,6 +304,12 @@ fn benches(c: &mut Criterion<Clock>) {
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: Some(cache.path().to_path_buf()),
         max_instances: 8,
+        // `SLUICE_BENCH_PERFMAP=1`: `perf record` of a benchmark names the plugins' functions.
+        profiler: if std::env::var_os("SLUICE_BENCH_PERFMAP").is_some() {
+            sluice::config::Profiler::PerfMap
+        } else {
+            sluice::config::Profiler::None
+        },
         ..Default::default()
     })
     .expect("the plugin runtime");
