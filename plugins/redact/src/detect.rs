@@ -30,6 +30,15 @@ use crate::rules::{Capture, Check, Gate, Group, Shape, Start, shape};
 /// Rules are indexed by bit in a `u128`; the config refuses more.
 pub const MAX_RULES: usize = 128;
 
+/// Rule `i`'s bit in a `u128` of rules (`i <` [`MAX_RULES`]): `1 << i`, shifted in the
+/// 64-bit half that holds it, because a variable `u128` shift is a library call inside Wasm
+/// (`__ashlti3`), and one ran for every finding and every marker written.
+#[inline]
+pub fn rule_bit(i: usize) -> u128 {
+    let bit = u128::from(1u64 << (i & 63));
+    if i < 64 { bit } else { bit << 64 }
+}
+
 /// One compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -765,7 +774,7 @@ impl Detector {
         scratch: &mut Scratch,
     ) -> Result<(), NotUtf8> {
         scratch.done[i] = scratch.done[i].max(me);
-        scratch.dirty |= 1 << i;
+        scratch.dirty |= rule_bit(i);
         let text = hay.text().ok_or(NotUtf8)?;
         let rule = &self.rules[i];
         if let Some((s, e)) = confirm(rule.check, text, ms, s, e)
@@ -847,4 +856,17 @@ fn merge(f: &mut Vec<Finding>) {
         }
     }
     f.truncate(w + 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two-halves bit is the `u128` shift for every rule index.
+    #[test]
+    fn rule_bit_is_a_shift() {
+        for i in 0..MAX_RULES {
+            assert_eq!(rule_bit(i), 1u128 << i, "{i}");
+        }
+    }
 }
