@@ -51,6 +51,26 @@ pub fn positions(hay: &[u8], byte: u8, mut at: impl FnMut(usize) -> bool) -> boo
     (0..hay.len()).any(|k| hay[k] == byte && at(k))
 }
 
+/// Where `needle` first occurs in `hay`: its first byte is looked for sixteen bytes at a
+/// time ([`positions`]) and the rest compared only there. `str::find` sets up a two-way
+/// searcher on every call, and inside Wasm `memchr` reads a word at a time; a needle whose
+/// first byte is rare in the hay (`-----END` in a key block) is found for the cost of
+/// reading it.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let Some(&first) = needle.first() else {
+        return Some(0);
+    };
+    let mut at = None;
+    positions(hay, first, |k| {
+        let hit = hay[k..].starts_with(needle);
+        if hit {
+            at = Some(k);
+        }
+        hit
+    });
+    at
+}
+
 /// Bit `k` set when `hay[i + k] == byte`, for `i + 16 <= hay.len()`.
 #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
@@ -183,5 +203,40 @@ mod ops {
     #[target_feature(enable = "simd128")]
     pub fn bits(v: V) -> u32 {
         u32::from(u8x16_bitmask(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`find`] is the first match of a plain search, for hays of every length up to 70
+    /// (either side of the 16-byte blocks) made of the needles' bytes and their neighbours.
+    #[test]
+    fn find_is_the_first_match() {
+        let needles: [&[u8]; 5] = [b"-----END", b"-----", b"\"", b"--", b""];
+        let alphabet = b"-----ENDxE\",.";
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1du64);
+        let (mut hits, mut misses) = (0, 0);
+        for _ in 0..40_000 {
+            let hay: Vec<u8> = (0..next(71))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let needle = needles[next(needles.len())];
+            let want = if needle.is_empty() {
+                Some(0)
+            } else {
+                hay.windows(needle.len()).position(|w| w == needle)
+            };
+            assert_eq!(
+                find(&hay, needle),
+                want,
+                "{:?} {needle:?}",
+                hay.escape_ascii().to_string()
+            );
+            hits += usize::from(want.is_some_and(|k| k > 16));
+            misses += usize::from(want.is_none());
+        }
+        assert!(hits > 1_000 && misses > 5_000, "{hits} {misses}");
     }
 }
