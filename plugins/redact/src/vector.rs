@@ -24,8 +24,18 @@ use core::arch::wasm32::*;
 /// Whether `at` holds at some position of `byte` in `hay`, tried in order: the positions
 /// are found sixteen bytes at a time (a compare and a bit mask), which is what makes looking
 /// for a rare byte cheap inside Wasm too, where `memchr` reads a word at a time.
+pub fn positions(hay: &[u8], byte: u8, at: impl FnMut(usize) -> bool) -> bool {
+    positions_of(hay, [byte], at)
+}
+
+/// [`positions`] of any of `N` bytes (`memchr2`/`memchr3` sixteen bytes at a time): whether
+/// `at` holds at some position of one of `bytes` in `hay`, tried in order.
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
-pub fn positions(hay: &[u8], byte: u8, mut at: impl FnMut(usize) -> bool) -> bool {
+pub fn positions_of<const N: usize>(
+    hay: &[u8],
+    bytes: [u8; N],
+    mut at: impl FnMut(usize) -> bool,
+) -> bool {
     #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
     if hay.len() >= 16 {
         let mut hits = |i: usize, mut m: u32| {
@@ -39,16 +49,16 @@ pub fn positions(hay: &[u8], byte: u8, mut at: impl FnMut(usize) -> bool) -> boo
         };
         let mut i = 0;
         while i + 16 <= hay.len() {
-            if hits(i, equal16(hay, i, byte)) {
+            if hits(i, equal16(hay, i, bytes)) {
                 return true;
             }
             i += 16;
         }
         // The last 16 bytes, without the ones already read.
         let last = hay.len() - 16;
-        return i < hay.len() && hits(last, equal16(hay, last, byte) >> (i - last) << (i - last));
+        return i < hay.len() && hits(last, equal16(hay, last, bytes) >> (i - last) << (i - last));
     }
-    (0..hay.len()).any(|k| hay[k] == byte && at(k))
+    (0..hay.len()).any(|k| bytes.contains(&hay[k]) && at(k))
 }
 
 /// Where `needle` first occurs in `hay`: its first byte is looked for sixteen bytes at a
@@ -71,11 +81,12 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     at
 }
 
-/// Bit `k` set when `hay[i + k] == byte`, for `i + 16 <= hay.len()`.
+/// Bit `k` set when `hay[i + k]` is one of `bytes`, for `i + 16 <= hay.len()`.
 #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
-fn equal16(hay: &[u8], i: usize, byte: u8) -> u32 {
-    bits(eq(load16(hay, i), byte))
+fn equal16<const N: usize>(hay: &[u8], i: usize, bytes: [u8; N]) -> u32 {
+    let x = load16(hay, i);
+    bits(bytes.iter().fold(splat(0), |m, &c| or(m, eq(x, c))))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -209,6 +220,47 @@ mod ops {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`positions_of`] offers every position of its bytes, in order, until `at` holds,
+    /// for hays of every length up to 70 and sets of one to three bytes.
+    #[test]
+    fn positions_are_every_position_in_order() {
+        fn check<const N: usize>(hay: &[u8], bytes: [u8; N], stop: usize) -> usize {
+            let want: Vec<usize> = (0..hay.len())
+                .filter(|&k| bytes.contains(&hay[k]))
+                .take(stop)
+                .collect();
+            let mut got = Vec::new();
+            let held = positions_of(hay, bytes, |k| {
+                got.push(k);
+                got.len() == stop
+            });
+            assert_eq!(got, want, "{hay:?} {bytes:?} {stop}");
+            assert_eq!(held, want.len() == stop, "{hay:?} {bytes:?} {stop}");
+            if N == 1 {
+                let mut one = Vec::new();
+                positions(hay, bytes[0], |k| {
+                    one.push(k);
+                    one.len() == stop
+                });
+                assert_eq!(one, want);
+            }
+            want.len()
+        }
+        let alphabet = b"abcxyz\x00\xff";
+        let mut next = crate::test_rng::xorshift(0x3c6e_f372_fe94_f82bu64);
+        let mut seen = 0;
+        for _ in 0..30_000 {
+            let hay: Vec<u8> = (0..next(71))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let stop = 1 + next(12);
+            seen += check(&hay, [b'a'], stop);
+            seen += check(&hay, [b'a', 0xff], stop);
+            seen += check(&hay, [b'a', b'b', b'c'], stop);
+        }
+        assert!(seen > 300_000, "{seen}");
+    }
 
     /// [`find`] is the first match of a plain search, for hays of every length up to 70
     /// (either side of the 16-byte blocks) made of the needles' bytes and their neighbours.
