@@ -196,7 +196,7 @@ pub fn match_at(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
     }
     if k < TAG_NAMES && b[q] == b'>' {
         let s = q + 1;
-        let e = run(b, s, STOP_TAG)?;
+        let e = run::<STOP_TAG>(b, s)?;
         if e > s && b[e..].starts_with(b"</") {
             return Ok(Some([at, e + 2, s, e]));
         }
@@ -204,8 +204,30 @@ pub fn match_at(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
     Ok(None)
 }
 
-/// The end of the run of bytes from `s` outside the stop set `stop`.
-fn run(b: &[u8], s: usize, stop: u8) -> Result<usize, Unsure> {
+/// The end of the run of bytes from `s` outside the stop set `STOP` ([`Unsure`] at a
+/// non-ASCII byte before it). Sixteen bytes at a time while the string has them
+/// ([`vector::stops`]): a value read a byte at a time cost a loop turn, and inside Wasm an
+/// interruption check, per byte.
+// With `simd128` inside Wasm, so that `vector::stops` inlines: a function without it
+// cannot inline one with it.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+fn run<const STOP: u8>(b: &[u8], s: usize) -> Result<usize, Unsure> {
+    let mut e = s;
+    #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
+    while e + 16 <= b.len() {
+        let m = vector::stops::<STOP>(b, e);
+        if m != 0 {
+            e += m.trailing_zeros() as usize;
+            return if b[e].is_ascii() { Ok(e) } else { Err(Unsure) };
+        }
+        e += 16;
+    }
+    run_bytes(b, e, STOP)
+}
+
+/// [`run`] a byte at a time: the end of a string, other targets, and what the tests compare
+/// the vector code with.
+fn run_bytes(b: &[u8], s: usize, stop: u8) -> Result<usize, Unsure> {
     let mut e = s;
     while let Some(&c) = b.get(e) {
         if !c.is_ascii() {
@@ -217,6 +239,44 @@ fn run(b: &[u8], s: usize, stop: u8) -> Result<usize, Unsure> {
         e += 1;
     }
     Ok(e)
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
+mod vector {
+    use super::{STOP_BARE, STOP_DQ, STOP_SQ, STOP_TAG};
+    use crate::vector::*;
+
+    /// The stop sets' bytes.
+    const SETS: [(u8, &[u8]); 4] = [
+        (STOP_TAG, b"<\r\n"),
+        (STOP_DQ, b"\"\\\r\n"),
+        (STOP_SQ, b"'\r\n"),
+        (STOP_BARE, super::BARE_STOP),
+    ];
+
+    /// The bytes of the stop set `stop`.
+    const fn set(stop: u8) -> &'static [u8] {
+        let mut k = 0;
+        while SETS[k].0 != stop {
+            k += 1;
+        }
+        SETS[k].1
+    }
+
+    /// Bit `k` set when `b[at + k]` is in the stop set `STOP` or not ASCII, for
+    /// `at + 16 <= b.len()`. Natively a compare per byte of the set (SSE2 has no byte
+    /// shuffle); inside Wasm two lookups by nibble (`in_set`), which cost the same for the
+    /// 21 bytes of a bare value's set as for the 3 of a quoted one's.
+    #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+    pub fn stops<const STOP: u8>(b: &[u8], at: usize) -> u32 {
+        let x = load16(b, at);
+        #[cfg(target_arch = "wasm32")]
+        let m = in_set(x, from_array(const { nibble_table(set(STOP)) }));
+        #[cfg(target_arch = "x86_64")]
+        let m = set(STOP).iter().fold(splat(0), |m, &c| or(m, eq(x, c)));
+        // Non-ASCII bytes: their own top bit.
+        bits(or(m, x))
+    }
 }
 
 /// Blanks (`[ \t]*`) from `q`.
@@ -260,7 +320,7 @@ fn value(b: &[u8], p: usize) -> Result<Option<[usize; 3]>, Unsure> {
     let dq = p + usize::from(b.get(p) == Some(&b'\\'));
     if b.get(dq) == Some(&b'"') {
         let s = dq + 1;
-        let e = run(b, s, STOP_DQ)?;
+        let e = run::<STOP_DQ>(b, s)?;
         // The run stops at a quote, a backslash or a line end: only `"` or `\\"` closes it.
         let me = match (b.get(e), b.get(e + 1)) {
             (Some(b'"'), _) => e + 1,
@@ -271,11 +331,50 @@ fn value(b: &[u8], p: usize) -> Result<Option<[usize; 3]>, Unsure> {
     }
     if b.get(p) == Some(&b'\'') {
         let s = p + 1;
-        let e = run(b, s, STOP_SQ)?;
+        let e = run::<STOP_SQ>(b, s)?;
         return Ok((e > s && b.get(e) == Some(&b'\'')).then_some([e + 1, s, e]));
     }
-    let e = run(b, p, STOP_BARE)?;
+    let e = run::<STOP_BARE>(b, p)?;
     Ok((e > p).then_some([e, p, e]))
+}
+
+#[cfg(test)]
+mod run_tests {
+    use super::*;
+
+    /// The vector run ends where the byte-by-byte one does (or is [`Unsure`] where it is),
+    /// for each stop set, from every start of generated strings of every stop byte, its
+    /// neighbours, letters and non-ASCII bytes.
+    #[test]
+    fn runs_are_byte_by_byte() {
+        let mut alphabet: Vec<u8> = BARE_STOP.to_vec();
+        alphabet.extend(b"\x08\x0e\x1f!#$%*+-./:=?@^_|~\x7f");
+        alphabet.extend([0x80, 0xc3, 0xff]);
+        let mut next = crate::test_rng::xorshift(0x9b05_688c_2b3e_6c1fu64);
+        let mut long = 0;
+        for _ in 0..20_000 {
+            let b: Vec<u8> = (0..next(70))
+                .map(|_| {
+                    if next(12) == 0 {
+                        alphabet[next(alphabet.len())]
+                    } else {
+                        b"aZ9-"[next(4)]
+                    }
+                })
+                .collect();
+            for s in 0..=b.len() {
+                let check = |got: Result<usize, Unsure>, stop: u8| {
+                    assert_eq!(got, run_bytes(&b, s, stop), "{b:?} {s} {stop}");
+                };
+                check(run::<STOP_BARE>(&b, s), STOP_BARE);
+                check(run::<STOP_TAG>(&b, s), STOP_TAG);
+                check(run::<STOP_DQ>(&b, s), STOP_DQ);
+                check(run::<STOP_SQ>(&b, s), STOP_SQ);
+                long += usize::from(run_bytes(&b, s, STOP_BARE).is_ok_and(|e| e >= s + 16));
+            }
+        }
+        assert!(long > 10_000, "{long}");
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod filler;
 use crate::placeholder::{placeholder_shape, prose, value};
 use crate::rules::Check;
 use crate::validate::{b64_decode, card, iban, luhn, ssn};
+use crate::vector::find;
 
 /// Confirms a candidate secret `hay[s..e]` (the whole match began at `m`), returning the
 /// span to redact, which a check may narrow (trailing punctuation, an IBAN's exact length).
@@ -106,6 +107,8 @@ fn pem_body(b: &[u8]) -> usize {
 /// Blocks are 1–3 KB and a filler run is rare in a real one, so the body is read sixteen
 /// bytes at a time for two of a filler byte in a row (`filler`), and only a run starting
 /// there is measured. `tests/rule_matchers.rs` holds this to [`pem_reference`].
+// With `simd128` inside Wasm, so that `filler::pairs` inlines (see `shape_or_reference`).
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 pub fn pem(v: &str) -> bool {
     let b = &v.as_bytes()[pem_body(v.as_bytes())..];
     let mut i = 0;
@@ -176,12 +179,15 @@ fn pem_after(hay: &str, at: usize) -> Option<(usize, usize)> {
     if !rest.starts_with("-----BEGIN") {
         return None;
     }
-    let end = match rest.find("-----END") {
+    // The block is 1-3 KB with dashes only at its edges: its first byte is looked for
+    // sixteen bytes at a time (`str::find` set up a two-way search and read it byte by byte).
+    let r = rest.as_bytes();
+    let end = match find(r, b"-----END") {
         Some(i) => {
-            let tail = &rest[i + 8..];
-            i + 8 + tail.find("-----").map_or(tail.len(), |j| j + 5)
+            let tail = &r[i + 8..];
+            i + 8 + find(tail, b"-----").map_or(tail.len(), |j| j + 5)
         }
-        None => rest.find('"').unwrap_or(rest.len()),
+        None => find(r, b"\"").unwrap_or(r.len()),
     };
     pem(&rest[..end]).then_some((at, at + end))
 }
@@ -199,8 +205,34 @@ fn mixed(v: &str) -> bool {
 }
 
 /// Digit count in range and not part of a dotted or colon-separated number (versions, IPs,
-/// times).
+/// times), no two blanks in a row, and parentheses balanced in number.
 fn phone(hay: &str, s: usize, e: usize, digits: std::ops::RangeInclusive<usize>) -> bool {
+    let v = &hay.as_bytes()[s..e];
+    // One pass over the few bytes for all the counts (`str::contains("  ")` set up a two-way
+    // search per match, and each count was a search of its own).
+    let (mut n, mut open, mut close, mut blanks) = (0usize, 0usize, 0usize, false);
+    let mut prev = 0u8;
+    for &c in v {
+        n += usize::from(c.is_ascii_digit());
+        open += usize::from(c == b'(');
+        close += usize::from(c == b')');
+        blanks |= c == b' ' && prev == b' ';
+        prev = c;
+    }
+    digits.contains(&n) && !blanks && open == close && !glued_around(hay.as_bytes(), s, e)
+}
+
+/// Whether the match `s..e` is glued to a number by `.:/-_` before it, or by one of those
+/// and a digit after it.
+fn glued_around(b: &[u8], s: usize, e: usize) -> bool {
+    let glued = |c: Option<u8>| matches!(c, Some(b'.' | b':' | b'/' | b'-' | b'_'));
+    let before = s.checked_sub(1).map(|i| b[i]);
+    glued(before) || glued(b.get(e).copied()) && b.get(e + 1).is_some_and(u8::is_ascii_digit)
+}
+
+/// [`phone`] as it was first written (a search per test): what the tests compare it with.
+#[cfg(test)]
+fn phone_reference(hay: &str, s: usize, e: usize, digits: std::ops::RangeInclusive<usize>) -> bool {
     let v = &hay[s..e];
     let n = v.bytes().filter(u8::is_ascii_digit).count();
     let b = hay.as_bytes();
@@ -221,6 +253,28 @@ fn nanp(v: &str) -> bool {
     if v.starts_with('0') {
         return true;
     }
+    // The first five digits and the count, in place of collecting them (an allocation per
+    // match): with a leading `1` of eleven, the codes are the 2nd and 5th digits.
+    let (mut d, mut n) = ([0u8; 5], 0usize);
+    for c in v.bytes().filter(u8::is_ascii_digit) {
+        if let Some(slot) = d.get_mut(n) {
+            *slot = c;
+        }
+        n += 1;
+    }
+    let skip = usize::from(n == 11 && d[0] == b'1');
+    let mut seps = v.bytes().filter(|c| !c.is_ascii_digit());
+    let first = seps.next();
+    let consistent = v.as_bytes().contains(&b'(') || seps.all(|c| Some(c) == first);
+    consistent && n - skip == 10 && d[skip] >= b'2' && d[skip + 3] >= b'2'
+}
+
+/// [`nanp`] as it was first written (the digits collected): what the tests compare it with.
+#[cfg(test)]
+fn nanp_reference(v: &str) -> bool {
+    if v.starts_with('0') {
+        return true;
+    }
     let mut d: Vec<u8> = v.bytes().filter(u8::is_ascii_digit).collect();
     if d.len() == 11 && d[0] == b'1' {
         d.remove(0);
@@ -233,4 +287,45 @@ fn nanp(v: &str) -> bool {
 
 fn ip(v: &str) -> bool {
     v.parse::<std::net::IpAddr>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass phone tests and the allocation-free NANP test answer what the first
+    /// versions did, for every span of generated strings of digits, separators, parentheses
+    /// and glue bytes.
+    #[test]
+    fn phone_and_nanp_are_the_first_versions() {
+        let alphabet = b"0123456789 ().-:/_+x";
+        let mut next = crate::test_rng::xorshift(0x6a09_e667_f3bc_c908u64);
+        let (mut yes, mut nanp_yes) = (0, 0);
+        for _ in 0..4_000 {
+            let text: String = (0..next(24))
+                .map(|_| {
+                    let c = if next(3) == 0 {
+                        alphabet[next(alphabet.len())]
+                    } else {
+                        b"0123456789 1"[next(12)]
+                    };
+                    char::from(c)
+                })
+                .collect();
+            for s in 0..=text.len() {
+                for e in s..=text.len() {
+                    for digits in [8..=15, 9..=12] {
+                        let want = phone_reference(&text, s, e, digits.clone());
+                        assert_eq!(phone(&text, s, e, digits), want, "{text:?} {s} {e}");
+                        yes += usize::from(want);
+                    }
+                    let v = &text[s..e];
+                    let want = nanp_reference(v);
+                    assert_eq!(nanp(v), want, "{v:?}");
+                    nanp_yes += usize::from(want && !v.starts_with('0') && v.len() >= 10);
+                }
+            }
+        }
+        assert!(yes > 10_000 && nanp_yes > 1_000, "{yes} {nanp_yes}");
+    }
 }

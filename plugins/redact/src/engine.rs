@@ -3,7 +3,7 @@
 use sluice_plugin_sdk::TextOrigin;
 
 use crate::config::{SENSITIVE_KEY_RULE, Settings};
-use crate::detect::{Finding, NotUtf8, Scratch};
+use crate::detect::{Finding, NotUtf8, Scratch, rule_bit};
 use crate::keys::{Mode, is_sensitive, mode_for};
 use crate::marker::TenantKey;
 
@@ -124,7 +124,7 @@ impl Settings {
                 continue;
             }
             tally.count += 1;
-            tally.rules |= 1 << f.rule;
+            tally.rules |= rule_bit(usize::from(f.rule));
             self.fire(usize::from(f.rule));
             out.push_str(&text[last..f.start]);
             match tenant {

@@ -54,6 +54,10 @@ pub fn placeholder_shape(v: &str) -> bool {
 /// [`placeholder_shape`] of `b`, or (when `REFS`) [`code_reference`] of `b[..refs_end]`, in
 /// one pass: [`value`] asks both of every value `password_assignment` finds, and reading the
 /// value twice was most of what confirming it cost.
+// With `simd128` inside Wasm, so that the sixteen-byte `marks` inline here: a function
+// without it cannot inline one with it, and a call per sixteen bytes cost more than the
+// vector work.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn shape_or_reference<const REFS: bool>(b: &[u8], refs_end: usize) -> bool {
     // One loop that skips ordinary bytes a vector at a time; runs of a filler byte are
     // measured whole, marker words are compared where their first two letters are, and
@@ -415,9 +419,9 @@ pub fn value(
     }
     let quoted = s > 0 && matches!(hay.as_bytes()[s - 1], b'"' | b'\'');
     // `2.5e-06`: a float is a setting, not a secret (`123456` may well be a password). The
-    // bytes are searched, not the chars (the same for ASCII; a char-set search decodes each
-    // char and was a fifth of this function).
-    if memchr::memchr3(b'.', b'e', b'E', b).is_some() && v.parse::<f64>().is_ok() {
+    // parser has the last word, asked only of values shaped like a decimal with a point or
+    // an exponent (a real secret's first letter settles it).
+    if decimal_with_point_or_exponent(b) && v.parse::<f64>().is_ok() {
         return None;
     }
     if code_refs && !quoted {
@@ -436,7 +440,10 @@ pub fn value(
                 || p == p.to_ascii_uppercase()
                 || tail == tail.to_ascii_lowercase())
         };
-        if v.contains('.') && v.split('.').all(ident) && v.split('.').count() > 1 {
+        // The dot is looked for sixteen bytes at a time (`str::contains(char)` was a call
+        // that read a word at a time inside Wasm).
+        let dotted = crate::vector::positions(b, b'.', |_| true);
+        if dotted && v.split('.').all(ident) && v.split('.').count() > 1 {
             return None;
         }
         // `max_token: 512`: a bare number after a `..token` name is a count, not a token;
@@ -452,6 +459,23 @@ pub fn value(
         }
     }
     Some((s, e))
+}
+
+/// Whether `v.parse::<f64>()` can accept `b` when `b` holds a `.`, `e` or `E`: only its
+/// decimal forms can (`inf`, `infinity` and `nan` hold none of them), and those are made of
+/// `[0-9+.eE-]` alone. So this is `b` made of those bytes with one of `.eE` among them: a
+/// loop that stops at a value's first other byte, where a search for `.eE` (a call that
+/// read a word at a time inside Wasm) sent every value with an `e` to the parser.
+fn decimal_with_point_or_exponent(b: &[u8]) -> bool {
+    let mut point_or_exponent = false;
+    for &c in b {
+        match c {
+            b'0'..=b'9' | b'+' | b'-' => {}
+            b'.' | b'e' | b'E' => point_or_exponent = true,
+            _ => return false,
+        }
+    }
+    point_or_exponent
 }
 
 /// `password is hunter2`: prose needs a digit or a symbol, so `password is required` is not
@@ -478,6 +502,47 @@ pub fn placeholder_value(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shape test in front of the float parser rejects only what the parser rejects
+    /// among values with a `.`, `e` or `E`, and those without one, as the search did: over
+    /// generated strings of float bytes, `inf`/`nan` letters and others.
+    #[test]
+    fn float_shape_keeps_every_float() {
+        let alphabet = b"0123456789+-.eEeinfINFatyx_ ,";
+        let mut next = crate::test_rng::xorshift(0xbb67_ae85_84ca_a73bu64);
+        let (mut floats, mut shaped) = (0, 0);
+        for _ in 0..200_000 {
+            let v: String = (0..1 + next(10))
+                .map(|_| char::from(alphabet[next(alphabet.len())]))
+                .collect();
+            let b = v.as_bytes();
+            let want = memchr::memchr3(b'.', b'e', b'E', b).is_some() && v.parse::<f64>().is_ok();
+            let got = decimal_with_point_or_exponent(b) && v.parse::<f64>().is_ok();
+            assert_eq!(got, want, "{v:?}");
+            floats += usize::from(want);
+            shaped += usize::from(decimal_with_point_or_exponent(b) && !want);
+        }
+        for v in [
+            "inf",
+            "-infinity",
+            "NaN",
+            "+inf",
+            "1e5",
+            ".5",
+            "5.",
+            "1E-3",
+            "e",
+            ".",
+        ] {
+            let want = v.contains(['.', 'e', 'E']) && v.parse::<f64>().is_ok();
+            assert_eq!(
+                decimal_with_point_or_exponent(v.as_bytes()) && v.parse::<f64>().is_ok(),
+                want,
+                "{v}"
+            );
+        }
+        assert!(floats > 1_000 && shaped > 1_000, "{floats} {shaped}");
+    }
 
     /// [`REF_AT`] lists every place of `.([:` in every reference, and nothing else.
     #[test]

@@ -70,6 +70,9 @@ impl Class {
 /// How many bytes from `pos` are in `class`, at most `limit`: sixteen at a time where the
 /// string has them (each range is two compares), then byte by byte. Reading token runs a
 /// byte at a time through [`Class::has`] was most of what matching a token shape cost.
+// With `simd128` inside Wasm, so that `in_class` inlines: a function without it cannot
+// inline one with it, and a call per sixteen bytes cost more than the vector work.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 pub fn run_len(class: Class, b: &[u8], pos: usize, limit: usize) -> usize {
     let mut n = 0;
     #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
@@ -162,7 +165,7 @@ pub fn match_at(shape: &[Alt], b: &[u8], at: usize) -> Option<usize> {
     let rest = b.get(at..)?;
     for alt in shape {
         for p in alt.prefixes {
-            if rest.starts_with(p.as_bytes())
+            if starts_with(rest, p.as_bytes())
                 && let Some(e) = parts(alt, 0, b, at + p.len())
             {
                 return Some(e);
@@ -179,7 +182,7 @@ fn parts(alt: &Alt, k: usize, b: &[u8], pos: usize) -> Option<usize> {
     };
     match *part {
         Part::Lit(lit) => {
-            if b[pos..].starts_with(lit.as_bytes()) {
+            if starts_with(&b[pos..], lit.as_bytes()) {
                 parts(alt, k + 1, b, pos + lit.len())
             } else {
                 None
@@ -194,6 +197,26 @@ fn parts(alt: &Alt, k: usize, b: &[u8], pos: usize) -> Option<usize> {
                 .find_map(|len| parts(alt, k + 1, b, pos + len))
         }
     }
+}
+
+/// Whether `rest` starts with `lit` (a prefix or a literal part). Inside Wasm the bytes are
+/// compared in place ([`compare_in_place`]): `<[u8]>::starts_with` calls `memcmp` for a
+/// length known only at run time, and wasi-libc's `memcmp` is a byte loop behind a call,
+/// dearer than the few bytes compared (most prefixes fail at their first or second).
+/// Natively `memcmp` is the cheaper.
+#[inline]
+fn starts_with(rest: &[u8], lit: &[u8]) -> bool {
+    if cfg!(target_arch = "wasm32") {
+        compare_in_place(rest, lit)
+    } else {
+        rest.starts_with(lit)
+    }
+}
+
+/// [`starts_with`] a byte at a time, without a call.
+#[inline]
+fn compare_in_place(rest: &[u8], lit: &[u8]) -> bool {
+    rest.len() >= lit.len() && lit.iter().zip(rest).all(|(x, y)| x == y)
 }
 
 /// `\b` at `pos` (`pos > 0`: a prefix precedes it).
@@ -259,6 +282,27 @@ mod tests {
             }
         }
         assert!(long > 10_000, "{long}");
+    }
+
+    /// The in-place compare is `<[u8]>::starts_with`, at every position of generated
+    /// strings, for literals of zero to eleven bytes.
+    #[test]
+    fn compare_in_place_is_starts_with() {
+        let lits: [&[u8]; 6] = [b"", b"g", b"gh", b"ghp_", b"github_pat_", b"xoxb-"];
+        let mut next = crate::test_rng::xorshift(0x510e_527f_ade6_82d1u64);
+        let mut yes = 0;
+        for _ in 0..5_000 {
+            let b: Vec<u8> = (0..next(30)).map(|_| b"ghp_ithubxo-a"[next(13)]).collect();
+            for at in 0..=b.len() {
+                for lit in lits {
+                    let want = b[at..].starts_with(lit);
+                    assert_eq!(compare_in_place(&b[at..], lit), want, "{b:?} {at} {lit:?}");
+                    assert_eq!(starts_with(&b[at..], lit), want, "{b:?} {at} {lit:?}");
+                    yes += usize::from(want && !lit.is_empty());
+                }
+            }
+        }
+        assert!(yes > 5_000, "{yes}");
     }
 
     #[test]
