@@ -208,9 +208,6 @@ pub fn match_at(b: &[u8], at: usize) -> Result<Option<[usize; 4]>, Unsure> {
 /// non-ASCII byte before it). Sixteen bytes at a time while the string has them
 /// ([`vector::stops`]): a value read a byte at a time cost a loop turn, and inside Wasm an
 /// interruption check, per byte.
-// With `simd128` inside Wasm, so that `vector::stops` inlines: a function without it
-// cannot inline one with it.
-#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn run<const STOP: u8>(b: &[u8], s: usize) -> Result<usize, Unsure> {
     let mut e = s;
     #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]

@@ -107,8 +107,6 @@ fn pem_body(b: &[u8]) -> usize {
 /// Blocks are 1–3 KB and a filler run is rare in a real one, so the body is read sixteen
 /// bytes at a time for two of a filler byte in a row (`filler`), and only a run starting
 /// there is measured. `tests/rule_matchers.rs` holds this to [`pem_reference`].
-// With `simd128` inside Wasm, so that `filler::pairs` inlines (see `shape_or_reference`).
-#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 pub fn pem(v: &str) -> bool {
     let b = &v.as_bytes()[pem_body(v.as_bytes())..];
     let mut i = 0;

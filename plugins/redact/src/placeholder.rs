@@ -54,10 +54,6 @@ pub fn placeholder_shape(v: &str) -> bool {
 /// [`placeholder_shape`] of `b`, or (when `REFS`) [`code_reference`] of `b[..refs_end]`, in
 /// one pass: [`value`] asks both of every value `password_assignment` finds, and reading the
 /// value twice was most of what confirming it cost.
-// With `simd128` inside Wasm, so that the sixteen-byte `marks` inline here: a function
-// without it cannot inline one with it, and a call per sixteen bytes cost more than the
-// vector work.
-#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn shape_or_reference<const REFS: bool>(b: &[u8], refs_end: usize) -> bool {
     // One loop that skips ordinary bytes a vector at a time; runs of a filler byte are
     // measured whole, marker words are compared where their first two letters are, and

@@ -4,9 +4,6 @@
 //! body's bytes are one of the pair.
 
 /// Whether `run` holds `needs[0]` or `needs[1]`.
-// With `simd128` inside Wasm, so that `window` inlines: a function without it cannot
-// inline one with it, and a call per sixteen bytes cost more than the vector work.
-#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 pub(super) fn holds(run: &[u8], needs: &[[u8; 2]; 2]) -> bool {
     let at = |i: usize| window(run[i..i + 17].try_into().expect("17 bytes"), needs) != 0;
     if run.len() < 17 {

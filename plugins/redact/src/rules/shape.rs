@@ -70,9 +70,6 @@ impl Class {
 /// How many bytes from `pos` are in `class`, at most `limit`: sixteen at a time where the
 /// string has them (each range is two compares), then byte by byte. Reading token runs a
 /// byte at a time through [`Class::has`] was most of what matching a token shape cost.
-// With `simd128` inside Wasm, so that `in_class` inlines: a function without it cannot
-// inline one with it, and a call per sixteen bytes cost more than the vector work.
-#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 pub fn run_len(class: Class, b: &[u8], pos: usize, limit: usize) -> usize {
     let mut n = 0;
     #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
