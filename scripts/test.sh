@@ -27,3 +27,17 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --no-fail-fast
 fi
+
+# The redaction plugin's unit tests once more, compiled for wasm32-wasip2 and run by wasmtime
+# with sluice's engine settings: its Wasm-only fast paths (simd128 lookups, the u128 rule bits
+# in halves) are reached nowhere else.
+cargo build --release --quiet --manifest-path plugins/redact/tools/wasm-run/Cargo.toml --target-dir target
+cargo clippy --quiet -p sluice-plugin-redact --target wasm32-wasip2 --all-targets -- -D warnings
+tests=$(cargo test --release --quiet -p sluice-plugin-redact --lib --target wasm32-wasip2 --no-run \
+    --message-format=json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable"):
+        print(m["executable"])')
+target/release/redact-wasm-run "$tests"
