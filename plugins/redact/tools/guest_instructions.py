@@ -23,6 +23,7 @@ target/release/redact-wasm-run from the repository root or given by $WASM_RUN.
 """
 
 import argparse
+import bisect
 import collections
 import hashlib
 import os
@@ -113,8 +114,6 @@ def by_function(text: str, spans):
 
     The guest's code has no symbols valgrind can read, so callgrind names each function by
     its address (`fn=(id) 0x...`); those addresses are mapped through the perf map."""
-    import bisect
-
     starts = [s for s, _, _ in spans]
     names = {}
     costs = collections.Counter()
