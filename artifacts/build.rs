@@ -34,7 +34,13 @@ fn main() {
         .parent()
         .expect("artifacts/ sits in the workspace root")
         .to_path_buf();
-    for dir in ["wit", "plugins", "tests/plugins", "Cargo.lock"] {
+    for dir in [
+        "wit",
+        "plugins",
+        "tests/plugins",
+        "Cargo.lock",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!("cargo:rerun-if-env-changed=SLUICE_GUEST_TARGET_DIR");
@@ -98,7 +104,8 @@ fn build_guests(root: &Path, target_dir: &Path) {
     for (pkg, _) in BUILTIN.iter().chain(TEST) {
         cmd.args(["-p", pkg]);
     }
-    // The outer build's flags, wrappers (clippy) and target must not leak into the guests.
+    // The outer build's flags, wrappers (clippy) and target must not leak into the guests;
+    // their own flags come from `.cargo/config.toml` (`simd128`).
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",
