@@ -13,11 +13,13 @@ example built for wasm32-wasip2:
 
 `--functions N` lists the N functions with the most instructions, named from wasmtime's perf
 map (`PERFMAP=1`), and with `--against OTHER.wasm` the same for a second build beside it.
+`--callers NAME[,NAME]` lists who calls the functions whose names start so (calls per pass and
+the instructions inside those calls), e.g. `memcmp`, `malloc`, or the `memory.copy` trampoline.
 `--no-epoch` compiles without epoch interruption (sluice always has it on): the difference is
 what the interruption checks at loop heads and function entries cost.
 
 Usage: guest_instructions.py THROUGHPUT.wasm [--against OTHER.wasm] [--samples clean,dense]
-       [--functions 30] [--no-epoch]
+       [--functions 30] [--callers memcmp,malloc] [--no-epoch]
 Needs valgrind, and `redact-wasm-run` built (see BENCHMARKS.md), found as
 target/release/redact-wasm-run from the repository root or given by $WASM_RUN.
 """
@@ -106,7 +108,7 @@ def count(cwasm: Path, sample: str, passes: int, no_epoch: bool):
         spans = perf_map(pid)
         text = out.read_text()
     total = int(TOTAL.search(text).group(1))
-    return total, by_function(text, spans)
+    return (total, *by_function(text, spans))
 
 
 def by_function(text: str, spans):
@@ -115,46 +117,68 @@ def by_function(text: str, spans):
     The guest's code has no symbols valgrind can read, so callgrind names each function by
     its address (`fn=(id) 0x...`); those addresses are mapped through the perf map."""
     starts = [s for s, _, _ in spans]
+
+    def name_of(raw):
+        m = re.match(r"0x([0-9a-f]+)", raw)
+        if m:
+            a = int(m.group(1), 16)
+            i = bisect.bisect_right(starts, a) - 1
+            if i >= 0 and a < spans[i][1]:
+                return spans[i][2]
+        return raw
+
     names = {}
     costs = collections.Counter()
-    current = None
-    in_call = False
+    # (caller, callee) -> [calls, inclusive instructions]
+    calls = collections.defaultdict(lambda: [0, 0])
+    current = callee = None
+    pending = 0
     for line in text.splitlines():
         m = re.match(r"(c?)fn=\((\d+)\)(?: (.*))?", line)
         if m:
             # Names are compressed: given once, by a `fn=` or a `cfn=`, then by id alone.
             if m.group(3) is not None:
                 names[m.group(2)] = m.group(3)
-            if not m.group(1):
+            if m.group(1):
+                callee = names[m.group(2)]
+            else:
                 current = names[m.group(2)]
-                in_call = False
+                pending = 0
         elif line.startswith("calls="):
-            in_call = True
+            pending = int(line[6:].split()[0])
         elif line and (line[0].isdigit() or line[0] in "+-*"):
-            if in_call:
-                in_call = False  # the line after `calls=` is the call's inclusive cost
-                continue
             fields = line.split()
+            if pending:
+                # The line after `calls=` is the call's inclusive cost.
+                if len(fields) >= 2 and current is not None and callee is not None:
+                    c = calls[(current, callee)]
+                    c[0] += pending
+                    c[1] += int(fields[1])
+                pending = 0
+                continue
             if len(fields) >= 2 and current is not None:
                 costs[current] += int(fields[1])
     named = collections.Counter()
     for name, ir in costs.items():
-        m = re.match(r"0x([0-9a-f]+)", name)
-        if m:
-            a = int(m.group(1), 16)
-            i = bisect.bisect_right(starts, a) - 1
-            if i >= 0 and a < spans[i][1]:
-                name = spans[i][2]
-        named[name] += ir
-    return named
+        named[name_of(name)] += ir
+    by_callee = collections.defaultdict(collections.Counter)
+    for (caller, callee), (n, ir) in calls.items():
+        key = name_of(caller)
+        by_callee[name_of(callee)][key] += n
+        by_callee[name_of(callee)][(key, "ir")] += ir
+    return named, by_callee
 
 
 def per_pass(wasm: Path, sample: str, no_epoch: bool):
     cwasm = compiled(wasm, no_epoch)
-    one, f1 = count(cwasm, sample, 1, no_epoch)
-    three, f3 = count(cwasm, sample, 3, no_epoch)
+    one, f1, c1 = count(cwasm, sample, 1, no_epoch)
+    three, f3, c3 = count(cwasm, sample, 3, no_epoch)
     fns = {k: (f3.get(k, 0) - f1.get(k, 0)) / 2 for k in set(f1) | set(f3)}
-    return (three - one) / 2, fns
+    callers = {
+        callee: {k: (c3[callee].get(k, 0) - c1.get(callee, {}).get(k, 0)) / 2 for k in c3[callee]}
+        for callee in c3
+    }
+    return (three - one) / 2, fns, callers
 
 
 def main():
@@ -164,15 +188,16 @@ def main():
     ap.add_argument("--samples", default="clean,prose,dense")
     ap.add_argument("--functions", type=int, default=0)
     ap.add_argument("--no-epoch", action="store_true")
+    ap.add_argument("--callers", default="", help="comma-separated function names (prefixes)")
     args = ap.parse_args()
     if not RUNNER.exists():
         sys.exit(f"{RUNNER} not found: build tools/wasm-run first (see BENCHMARKS.md)")
     for sample in args.samples.split(","):
-        total, fns = per_pass(args.wasm, sample, args.no_epoch)
+        total, fns, callers = per_pass(args.wasm, sample, args.no_epoch)
         line = f"{sample:6} {total / 1e6:9.2f} M"
         other = {}
         if args.against:
-            ototal, other = per_pass(args.against, sample, args.no_epoch)
+            ototal, other, _ = per_pass(args.against, sample, args.no_epoch)
             line += f"   against {ototal / 1e6:9.2f} M ({(total / ototal - 1) * 100:+.2f} %)"
         print(line, flush=True)
         keys = sorted(set(fns) | set(other), key=lambda k: -max(fns.get(k, 0), other.get(k, 0)))
@@ -181,6 +206,14 @@ def main():
             if args.against:
                 row += f" {other.get(k, 0) / 1e6:8.2f}"
             print(f"{row}  {k[:100]}")
+        for want in filter(None, args.callers.split(",")):
+            for callee, by in callers.items():
+                if not callee.startswith(want):
+                    continue
+                print(f"  callers of {callee[:80]} (calls per pass, inclusive M instructions):")
+                rows = [(k, n, by.get((k, "ir"), 0)) for k, n in by.items() if isinstance(k, str)]
+                for k, n, ir in sorted(rows, key=lambda r: -r[2])[:10]:
+                    print(f"    {n:12.0f} {ir / 1e6:8.2f}  {k[:90]}")
 
 
 if __name__ == "__main__":
