@@ -112,7 +112,8 @@ def count(cwasm: Path, sample: str, passes: int, no_epoch: bool):
 
 
 def by_function(text: str, spans):
-    """Self instructions per compiled function, from callgrind's per-address records.
+    """Self instructions per compiled function, from callgrind's per-address records, and
+    per callee its callers: `{callee: {caller: (calls, instructions inside the calls)}}`.
 
     The guest's code has no symbols valgrind can read, so callgrind names each function by
     its address (`fn=(id) 0x...`); those addresses are mapped through the perf map."""
@@ -161,11 +162,11 @@ def by_function(text: str, spans):
     named = collections.Counter()
     for name, ir in costs.items():
         named[name_of(name)] += ir
-    by_callee = collections.defaultdict(collections.Counter)
+    by_callee = collections.defaultdict(lambda: collections.defaultdict(lambda: (0, 0)))
     for (caller, callee), (n, ir) in calls.items():
-        key = name_of(caller)
-        by_callee[name_of(callee)][key] += n
-        by_callee[name_of(callee)][(key, "ir")] += ir
+        row = by_callee[name_of(callee)]
+        before = row[name_of(caller)]
+        row[name_of(caller)] = (before[0] + n, before[1] + ir)
     return named, by_callee
 
 
@@ -174,10 +175,12 @@ def per_pass(wasm: Path, sample: str, no_epoch: bool):
     one, f1, c1 = count(cwasm, sample, 1, no_epoch)
     three, f3, c3 = count(cwasm, sample, 3, no_epoch)
     fns = {k: (f3.get(k, 0) - f1.get(k, 0)) / 2 for k in set(f1) | set(f3)}
-    callers = {
-        callee: {k: (c3[callee].get(k, 0) - c1.get(callee, {}).get(k, 0)) / 2 for k in c3[callee]}
-        for callee in c3
-    }
+    def diff(callee, caller):
+        n3, ir3 = c3[callee][caller]
+        n1, ir1 = c1.get(callee, {}).get(caller, (0, 0))
+        return (n3 - n1) / 2, (ir3 - ir1) / 2
+
+    callers = {callee: {k: diff(callee, k) for k in c3[callee]} for callee in c3}
     return (three - one) / 2, fns, callers
 
 
@@ -211,7 +214,7 @@ def main():
                 if not callee.startswith(want):
                     continue
                 print(f"  callers of {callee[:80]} (calls per pass, inclusive M instructions):")
-                rows = [(k, n, by.get((k, "ir"), 0)) for k, n in by.items() if isinstance(k, str)]
+                rows = [(k, n, ir) for k, (n, ir) in by.items() if n >= 1]  # not set-up only
                 for k, n, ir in sorted(rows, key=lambda r: -r[2])[:10]:
                     print(f"    {n:12.0f} {ir / 1e6:8.2f}  {k[:90]}")
 
