@@ -350,15 +350,8 @@ mod run_tests {
         let mut next = crate::test_rng::xorshift(0x9b05_688c_2b3e_6c1fu64);
         let mut long = 0;
         for _ in 0..20_000 {
-            let b: Vec<u8> = (0..next(70))
-                .map(|_| {
-                    if next(12) == 0 {
-                        alphabet[next(alphabet.len())]
-                    } else {
-                        b"aZ9-"[next(4)]
-                    }
-                })
-                .collect();
+            let len = next(70);
+            let b = crate::test_rng::mostly(&mut next, len, b"aZ9-", &alphabet, 12);
             for s in 0..=b.len() {
                 let check = |got: Result<usize, Unsure>, stop: u8| {
                     assert_eq!(got, run_bytes(&b, s, stop), "{b:?} {s} {stop}");

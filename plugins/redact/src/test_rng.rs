@@ -25,3 +25,23 @@ pub fn window(next: &mut impl FnMut(usize) -> usize, alphabet: &[u8], round: usi
     }
     w
 }
+
+/// `len` bytes drawn from `common`, but one in `one_in` (on average) from `rare`: runs of a
+/// routine's ordinary bytes broken now and then by the ones that stop or change it.
+pub fn mostly(
+    next: &mut impl FnMut(usize) -> usize,
+    len: usize,
+    common: &[u8],
+    rare: &[u8],
+    one_in: usize,
+) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            if next(one_in) == 0 {
+                rare[next(rare.len())]
+            } else {
+                common[next(common.len())]
+            }
+        })
+        .collect()
+}

@@ -255,15 +255,7 @@ mod tests {
         for _ in 0..20_000 {
             let class = classes[next(classes.len())];
             let len = next(70);
-            let b: Vec<u8> = (0..len)
-                .map(|_| {
-                    if next(5) == 0 {
-                        alphabet[next(alphabet.len())]
-                    } else {
-                        b"Ab9"[next(3)]
-                    }
-                })
-                .collect();
+            let b = crate::test_rng::mostly(&mut next, len, b"Ab9", alphabet, 5);
             for pos in 0..=len {
                 let limit = (len - pos).min([5, 16, 36, 251][next(4)]);
                 let mut want = 0;
