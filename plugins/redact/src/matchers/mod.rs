@@ -4,8 +4,9 @@
 //! (the whole match and the secret's span, as the first participating capture group gives
 //! it), or [`Unsure`] where the pattern's Unicode semantics decide, and the detector then runs
 //! the regex after all. Each matcher knows one built-in pattern and nothing else: a rule says
-//! it through [`crate::rules::RuleDef::matcher`], and `tests/rule_matchers.rs` holds every
-//! matcher to its regex at every position of the corpus, the samples and generated strings.
+//! which in the `matcher` field of [`crate::rules::RuleDef`], and `tests/rule_matchers.rs`
+//! holds every matcher to its regex at every position of the corpus, the samples and
+//! generated strings.
 //!
 //! The matchers read a `&str`: the detector validates UTF-8 first, so `[\s\S]` is every byte
 //! and a run of "anything but ..." may cross a multi-byte character without decoding it.

@@ -6,7 +6,7 @@
 //! (SSE2 natively, `simd128` inside Wasm) instead of a byte at a time through a table: that
 //! loop was most of what confirming a token or a `password=` value cost. A position marked
 //! here is then judged by the same code as before; an unmarked one is one that code would
-//! have stepped over, which [`tests`] hold the vector code to, pair by pair.
+//! have stepped over, which `tests` hold the vector code to, pair by pair.
 
 /// Whether the pair `c`, `n` (`n` the next byte, 0 past the end) is worth a look at `c`:
 /// the definition the vector code implements.
@@ -23,7 +23,7 @@ fn marked(c: u8, n: u8, refs: bool) -> bool {
     }
 }
 
-/// Bit `k` set when position `i + k` of `b` is [`marked`], for the (up to) sixteen positions
+/// Bit `k` set when position `i + k` of `b` is `marked`, for the (up to) sixteen positions
 /// from `i`; `i < b.len()`.
 pub(super) fn marks<const REFS: bool>(b: &[u8], i: usize) -> u32 {
     // Past the end the bytes read as 0, as [`marked`] has them.
