@@ -1,7 +1,19 @@
-//! What the exporter and queue tests share: waiting for a metric, and destinations on
-//! 127.0.0.1 that hang, or answer every request with one status.
+//! What the exporter and queue tests share: waiting for a metric, destinations on
+//! 127.0.0.1 that hang or answer every request with one status, and a payload of each
+//! signal.
 
+use super::ExportBatch;
 use crate::metrics::Metrics;
+use crate::otlp::Payload;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::metrics::v1::{
+    Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric,
+};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -115,4 +127,86 @@ pub async fn answering(status: u16) -> SocketAddr {
         }
     });
     addr
+}
+
+/// A string attribute.
+pub fn attribute(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.into())),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Three LLM spans of one trace, each with a 700-byte prompt (worth compressing).
+pub fn traces() -> Payload {
+    Payload::Traces(ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: (0..3)
+                    .map(|i| Span {
+                        trace_id: vec![7; 16],
+                        span_id: vec![i; 8],
+                        name: format!("chat {i}"),
+                        start_time_unix_nano: 1_700_000_000_000_000_000 + u64::from(i),
+                        attributes: vec![attribute("gen_ai.prompt", &"a long prompt ".repeat(50))],
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    })
+}
+
+/// One log record with a string body.
+pub fn logs() -> Payload {
+    Payload::Logs(ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    time_unix_nano: 42,
+                    body: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue("hello".into())),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    })
+}
+
+/// One gauge with one data point.
+pub fn metrics() -> Payload {
+    Payload::Metrics(ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: "gen_ai.client.token.usage".into(),
+                    data: Some(metric::Data::Gauge(Gauge {
+                        data_points: vec![NumberDataPoint {
+                            time_unix_nano: 5,
+                            ..Default::default()
+                        }],
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    })
+}
+
+/// `payload` as an export batch for `tenant`.
+pub fn batch(payload: Payload, tenant: Option<&str>) -> ExportBatch {
+    ExportBatch {
+        payload: payload.into(),
+        tenant: tenant.map(str::to_owned),
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::export::otlp_common::RpcStatus;
+use crate::export::testkit::{batch, logs, metrics, traces};
 use crate::otlp::{Payload, protobuf};
 use http::{HeaderMap, Response};
 use hyper::body::Incoming;
@@ -13,12 +14,6 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::metrics::v1::{
-    Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric,
-};
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use std::convert::Infallible;
 use std::io::Read;
@@ -202,83 +197,6 @@ fn destination(extra: &str) -> DestinationConfig {
 
 fn exporter(extra: &str) -> OtlpHttpExporter {
     OtlpHttpExporter::new(&destination(extra)).unwrap()
-}
-
-fn attribute(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.into())),
-        }),
-        ..Default::default()
-    }
-}
-
-fn traces() -> Payload {
-    Payload::Traces(ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans: (0..3)
-                    .map(|i| Span {
-                        trace_id: vec![7; 16],
-                        span_id: vec![i; 8],
-                        name: format!("chat {i}"),
-                        start_time_unix_nano: 1_700_000_000_000_000_000 + u64::from(i),
-                        attributes: vec![attribute("gen_ai.prompt", &"a long prompt ".repeat(50))],
-                        ..Default::default()
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    })
-}
-
-fn logs() -> Payload {
-    Payload::Logs(ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            scope_logs: vec![ScopeLogs {
-                log_records: vec![LogRecord {
-                    time_unix_nano: 42,
-                    body: Some(AnyValue {
-                        value: Some(any_value::Value::StringValue("hello".into())),
-                    }),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    })
-}
-
-fn metrics() -> Payload {
-    Payload::Metrics(ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![Metric {
-                    name: "gen_ai.client.token.usage".into(),
-                    data: Some(metric::Data::Gauge(Gauge {
-                        data_points: vec![NumberDataPoint {
-                            time_unix_nano: 5,
-                            ..Default::default()
-                        }],
-                    })),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    })
-}
-
-fn batch(payload: Payload, tenant: Option<&str>) -> ExportBatch {
-    ExportBatch {
-        payload: payload.into(),
-        tenant: tenant.map(str::to_owned),
-    }
 }
 
 #[tokio::test]
