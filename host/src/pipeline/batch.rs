@@ -301,21 +301,7 @@ impl RecordsApi for BatchState {
     }
 
     fn replace_texts(&mut self, ids: &[u32], strings: PackedStrings) -> Result<(), String> {
-        strings
-            .validate()
-            .map_err(|e| format!("replace-texts: {e}"))?;
-        if strings.len() != ids.len() {
-            return Err(format!(
-                "replace-texts: {} ids but {} strings",
-                ids.len(),
-                strings.len()
-            ));
-        }
-        if let Some(bad) = ids.iter().find(|id| **id as usize >= self.leaves.len()) {
-            return Err(format!(
-                "replace-texts: unknown text id {bad} (call `texts` first; ids last for one call)"
-            ));
-        }
+        strings.check_replacement(ids, self.leaves.len())?;
         self.journal.push(Edit::Replace(ids.to_vec(), strings));
         Ok(())
     }

@@ -131,6 +131,27 @@ impl PackedStrings {
         }
         Ok(())
     }
+
+    /// Checks these strings as the argument of a `replace-texts` call for `ids`, when `known`
+    /// texts were listed by the last `texts` call: well formed, one string per id, every id
+    /// one of those texts. The host and the native test batch both check with this, so a
+    /// plugin sees the same error in its native tests as in sluice.
+    pub fn check_replacement(&self, ids: &[u32], known: usize) -> Result<(), String> {
+        self.validate().map_err(|e| format!("replace-texts: {e}"))?;
+        if self.len() != ids.len() {
+            return Err(format!(
+                "replace-texts: {} ids but {} strings",
+                ids.len(),
+                self.len()
+            ));
+        }
+        if let Some(bad) = ids.iter().find(|id| **id as usize >= known) {
+            return Err(format!(
+                "replace-texts: unknown text id {bad} (call `texts` first; ids last for one call)"
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl<S: AsRef<str>> FromIterator<S> for PackedStrings {
@@ -234,4 +255,34 @@ pub struct Info {
     pub version: String,
     /// The signals it wants.
     pub signals: Vec<Signal>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `replace-texts` argument is refused, naming what is wrong, unless it is one well
+    /// formed string per listed text.
+    #[test]
+    fn replacement_is_one_valid_string_per_listed_text() {
+        let two: PackedStrings = ["a", "b"].into_iter().collect();
+        assert_eq!(two.check_replacement(&[0, 2], 3), Ok(()));
+        assert_eq!(
+            two.check_replacement(&[0], 3),
+            Err("replace-texts: 1 ids but 2 strings".into())
+        );
+        let unknown = two.check_replacement(&[0, 3], 3).unwrap_err();
+        assert!(
+            unknown.starts_with("replace-texts: unknown text id 3 "),
+            "{unknown}"
+        );
+        let broken = PackedStrings {
+            bytes: vec![0xff],
+            offsets: vec![0, 1],
+        };
+        assert_eq!(
+            broken.check_replacement(&[0], 1),
+            Err("replace-texts: packed strings: string 0 is not valid UTF-8".into())
+        );
+    }
 }
