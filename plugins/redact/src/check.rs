@@ -106,7 +106,7 @@ fn pem_body(b: &[u8]) -> usize {
 ///
 /// Blocks are 1–3 KB and a filler run is rare in a real one, so the body is read sixteen
 /// bytes at a time for two of a filler byte in a row (`filler`), and only a run starting
-/// there is measured. `tests/rule_matchers.rs` holds this to [`pem_reference`].
+/// there is measured. `tests/rule_matchers/` holds this to [`pem_reference`].
 pub fn pem(v: &str) -> bool {
     let b = &v.as_bytes()[pem_body(v.as_bytes())..];
     let mut i = 0;

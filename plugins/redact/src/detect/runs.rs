@@ -44,10 +44,10 @@ impl Detector {
 
     /// Rule `i`, read by its hand matcher, over the numeric run `lo..hi`: what
     /// [`Detector::window`] finds there. The run-gated matchers' patterns start with
-    /// `\b[0-9]` or `\+` (`tests/rule_matchers.rs` checks), so a match starts at a digit
-    /// after a non-word byte or at a `+`: the matcher is tried at each, leftmost first. A match reaching past the
-    /// run (runs are whole, so none does), or a matcher that needs the text, leaves the rest
-    /// of the run to the regex.
+    /// `\b[0-9]` or `\+` (`tests/rule_matchers/` checks), so a match starts at a digit
+    /// after a non-word byte or at a `+`: the matcher is tried at each, leftmost first. A
+    /// match reaching past the run (runs are whole, so none does), or a matcher that needs
+    /// the text, leaves the rest of the run to the regex.
     #[inline(never)]
     pub(super) fn matched_run(
         &self,

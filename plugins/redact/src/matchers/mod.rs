@@ -4,7 +4,7 @@
 //! (the whole match and the secret's span, as the first participating capture group gives
 //! it), or [`Unsure`] where the pattern's Unicode semantics decide, and the detector then runs
 //! the regex after all. Each matcher knows one built-in pattern and nothing else: a rule says
-//! which in the `matcher` field of [`crate::rules::RuleDef`], and `tests/rule_matchers.rs`
+//! which in the `matcher` field of [`crate::rules::RuleDef`], and `tests/rule_matchers/`
 //! holds every matcher to its regex at every position of the corpus, the samples and
 //! generated strings.
 //!
