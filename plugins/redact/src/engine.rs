@@ -111,8 +111,22 @@ impl Settings {
         if findings.is_empty() {
             return None;
         }
-        let rules = self.detector.rules();
         let mut out = String::with_capacity(text.len() + 16 * findings.len());
+        let tally = self.write_markers_into(text, findings, tenant, &mut out)?;
+        Some((out, tally))
+    }
+
+    /// [`Settings::write_markers`], appended to `out`: a caller redacting many strings reuses
+    /// one buffer instead of allocating (and freeing) a string per redacted one. `out` is left
+    /// as it was when the result is `None`.
+    pub fn write_markers_into(
+        &self,
+        text: &str,
+        findings: &[Finding],
+        tenant: Option<&TenantKey>,
+        out: &mut String,
+    ) -> Option<Tally> {
+        let rules = self.detector.rules();
         let mut last = 0;
         let mut tally = Tally::default();
         // Only a marker opening before a finding can hold it, so the text after the last
@@ -131,17 +145,17 @@ impl Settings {
                 None => out.push_str(&self.plain_markers[usize::from(f.rule)]),
                 Some(_) => {
                     let name = &rules[usize::from(f.rule)].name;
-                    self.markers
-                        .write(&mut out, name, &text[f.start..f.end], tenant);
+                    self.markers.write(out, name, &text[f.start..f.end], tenant);
                 }
             }
             last = f.end;
         }
         if tally.count == 0 {
+            // Nothing was written: every finding was skipped.
             return None;
         }
         out.push_str(&text[last..]);
-        Some((out, tally))
+        Some(tally)
     }
 
     /// Counts one secret redacted by rule `i` (`rules().len()`: by its key).
@@ -286,5 +300,41 @@ impl Settings {
             },
             None => Outcome::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::Scratch;
+
+    /// Writing into a reused buffer appends what `write_markers` returns, leaf after leaf,
+    /// and a clean leaf's `None` leaves the buffer as it was.
+    #[test]
+    fn markers_are_appended_to_a_reused_buffer() {
+        let s = crate::config::parse("").expect("the defaults");
+        let mut scratch = Scratch::default();
+        let mut out = String::from("kept|");
+        for text in [
+            "key AKIAQN7HVA5NKFPGHUSJ and mail jane@corp.example.org",
+            "password=hunter2-fake-Secret",
+        ] {
+            let findings = s.detector.scan(text, &mut scratch).to_vec();
+            let (want, want_tally) = s.write_markers(text, &findings, None).expect("secrets");
+            let before = out.len();
+            let tally = s.write_markers_into(text, &findings, None, &mut out);
+            assert_eq!(tally.map(|t| t.count), Some(want_tally.count));
+            assert_eq!(&out[before..], want);
+            assert!(
+                !want.contains("AKIA") && !want.contains("hunter2"),
+                "{want}"
+            );
+        }
+        assert!(
+            out.starts_with("kept|key [REDACTED:aws_access_key] and mail "),
+            "{out}"
+        );
+        let len = out.len();
+        assert_eq!(s.write_markers_into("clean", &[], None, &mut out), None);
+        assert_eq!(out.len(), len);
     }
 }

@@ -138,6 +138,8 @@ impl Plugin for Redact {
 
         let mut ids = Vec::new();
         let mut replaced = PackedStrings::with_capacity(0, 0);
+        // The redacted text of the leaf at hand, before it is copied into `replaced`.
+        let mut written = String::new();
         let tally_rows = s.count_attribute || s.rules_attribute;
         let mut tallies = vec![Tally::default(); if tally_rows { rows } else { 0 }];
         // `<key>.sha256` per row: the hashes of the row's values of that content key, in the
@@ -169,13 +171,16 @@ impl Plugin for Redact {
                     continue;
                 }
                 let text = utf8(bytes, i)?;
-                match s.write_markers(text, findings, tenant(row)) {
-                    Some((text, tally)) => Outcome {
-                        text: Some(text),
-                        tally,
-                        ..Outcome::default()
-                    },
-                    None => continue,
+                written.clear();
+                let Some(tally) = s.write_markers_into(text, findings, tenant(row), &mut written)
+                else {
+                    continue;
+                };
+                ids.push(texts.ids[i]);
+                replaced.push(&written);
+                Outcome {
+                    tally,
+                    ..Outcome::default()
                 }
             } else {
                 let key = utf8(key, i)?;
