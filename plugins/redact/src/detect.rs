@@ -12,6 +12,11 @@
 //! at the one place of a window where the regex can start (`url_credentials`, `email`), and
 //! in a run at each byte where a match can start (`Detector::shaped_run`,
 //! `Detector::matched_run`).
+//!
+//! This module holds the rules, the scan and its per-string walk over the prefilter's hits;
+//! the work per hit is in `anchor` (anchored rules), `runs` (rules gated on runs), `needs`
+//! (whether a run can hold a rule's match) and `search` (a rule's regex, and recording
+//! what it found).
 
 mod anchor;
 mod needs;
