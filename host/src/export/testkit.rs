@@ -2,7 +2,9 @@
 //! 127.0.0.1 that hang or answer every request with one status, and a payload of each
 //! signal.
 
-use super::ExportBatch;
+use super::queue::{DestinationQueue, Enqueue};
+use super::{ExportBatch, Exporter};
+use crate::config::{DestinationConfig, TenancyConfig};
 use crate::metrics::Metrics;
 use crate::otlp::Payload;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -45,6 +47,42 @@ pub fn metric_value(text: &str, series: &str) -> u64 {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or(0)
+}
+
+/// Sends `payload` (`records` records of `signal`) through a one-worker queue on `config`
+/// whose every export fails retryably, and waits until the records are dropped as the
+/// retries run out and at least one failed export is counted; then shuts the queue down.
+pub async fn assert_dropped_after_retries(
+    config: &DestinationConfig,
+    exporter: Arc<dyn Exporter>,
+    payload: Payload,
+    signal: &str,
+    records: u64,
+) {
+    let metrics = Arc::new(Metrics::new(10));
+    let queue = DestinationQueue::start(
+        config,
+        1,
+        exporter,
+        metrics.clone(),
+        &TenancyConfig::default(),
+    );
+    queue
+        .enqueue(batch(payload, None), Enqueue::Wait)
+        .await
+        .unwrap();
+    let name = &config.name;
+    let dropped = format!(
+        "sluice_records_dropped_by_destination_total{{signal=\"{signal}\",destination=\"{name}\",\
+         tenant=\"unknown\",reason=\"retries_exhausted\"}} {records}"
+    );
+    let text = wait_for_metric(&metrics, &dropped).await;
+    let failures =
+        format!("sluice_export_failures_total{{destination=\"{name}\",kind=\"retryable\"}}");
+    assert!(metric_value(&text, &failures) >= 1, "{text}");
+    queue
+        .shutdown(std::time::Instant::now() + Duration::from_secs(5))
+        .await;
 }
 
 /// Polls `condition` until it holds; panics with `what` at [`DEADLINE`].

@@ -470,9 +470,7 @@ async fn mutual_tls_presents_the_client_certificate() {
 
 #[tokio::test]
 async fn mutual_tls_without_an_accepted_certificate_fails_and_is_counted() {
-    use crate::config::TenancyConfig;
-    use crate::export::queue::{DestinationQueue, Enqueue};
-    use crate::metrics::Metrics;
+    use crate::export::testkit::assert_dropped_after_retries;
     let (collector, addr) = serve_mutual().await;
     let untrusted = format!(
         "client_cert = \"{TESTDATA}/untrusted-client.pem\"\nclient_key = \"{TESTDATA}/untrusted-client.key\""
@@ -485,28 +483,7 @@ async fn mutual_tls_without_an_accepted_certificate_fails_and_is_counted() {
         assert_eq!(err.kind, FailureKind::Retryable, "{identity}: {err}");
 
         // Through a queue: counted as a failed export, then dropped when retries run out.
-        let metrics = Arc::new(Metrics::new(10));
-        let queue = DestinationQueue::start(
-            &config,
-            1,
-            Arc::new(exporter),
-            metrics.clone(),
-            &TenancyConfig::default(),
-        );
-        queue
-            .enqueue(batch(traces(), None), Enqueue::Wait)
-            .await
-            .unwrap();
-        let dropped = r#"sluice_records_dropped_by_destination_total{signal="traces",destination="vendor-a",tenant="unknown",reason="retries_exhausted"} 3"#;
-        let text = crate::export::testkit::wait_for_metric(&metrics, dropped).await;
-        let failures = r#"sluice_export_failures_total{destination="vendor-a",kind="retryable"}"#;
-        assert!(
-            crate::export::testkit::metric_value(&text, failures) >= 1,
-            "{text}"
-        );
-        queue
-            .shutdown(std::time::Instant::now() + Duration::from_secs(5))
-            .await;
+        assert_dropped_after_retries(&config, Arc::new(exporter), traces(), "traces", 3).await;
     }
     assert!(collector.received().is_empty());
 }

@@ -641,10 +641,7 @@ async fn mutual_tls_presents_the_client_certificate() {
 
 #[tokio::test]
 async fn mutual_tls_without_an_accepted_certificate_fails_and_is_counted() {
-    use crate::config::TenancyConfig;
-    use crate::export::queue::{DestinationQueue, Enqueue};
-    use crate::export::testkit::{metric_value, wait_for_metric};
-    use crate::metrics::Metrics;
+    use crate::export::testkit::assert_dropped_after_retries;
     let (collector, addr) = serve_mutual().await;
     let untrusted = format!(
         "client_cert = \"{TESTDATA}/untrusted-client.pem\"\nclient_key = \"{TESTDATA}/untrusted-client.key\""
@@ -655,25 +652,7 @@ async fn mutual_tls_without_an_accepted_certificate_fails_and_is_counted() {
         let err = exporter.export(&batch(logs(), None)).await.unwrap_err();
         assert_eq!(err.kind, FailureKind::Retryable, "{identity}: {err}");
 
-        let metrics = Arc::new(Metrics::new(10));
-        let queue = DestinationQueue::start(
-            &config,
-            1,
-            Arc::new(exporter),
-            metrics.clone(),
-            &TenancyConfig::default(),
-        );
-        queue
-            .enqueue(batch(logs(), None), Enqueue::Wait)
-            .await
-            .unwrap();
-        let dropped = r#"sluice_records_dropped_by_destination_total{signal="logs",destination="vendor-a",tenant="unknown",reason="retries_exhausted"} 1"#;
-        let text = wait_for_metric(&metrics, dropped).await;
-        let failures = r#"sluice_export_failures_total{destination="vendor-a",kind="retryable"}"#;
-        assert!(metric_value(&text, failures) >= 1, "{text}");
-        queue
-            .shutdown(std::time::Instant::now() + Duration::from_secs(5))
-            .await;
+        assert_dropped_after_retries(&config, Arc::new(exporter), logs(), "logs", 1).await;
     }
     assert!(collector.received().is_empty());
 }
