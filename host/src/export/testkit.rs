@@ -168,7 +168,7 @@ pub async fn answering(status: u16) -> SocketAddr {
 }
 
 /// A string attribute.
-pub fn attribute(key: &str, value: &str) -> KeyValue {
+fn attribute(key: &str, value: &str) -> KeyValue {
     KeyValue {
         key: key.into(),
         value: Some(AnyValue {
